@@ -135,12 +135,14 @@ type wireEvent struct {
 
 // MarshalJSON writes the event in the schema's shape. An empty payload is
 // written as [] (never null).
-func (e Event) MarshalJSON() ([]byte, error) {
+func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.wire()) }
+
+func (e Event) wire() wireEvent {
 	payload := e.Payload
 	if payload == nil {
 		payload = []any{}
 	}
-	return json.Marshal(wireEvent{
+	return wireEvent{
 		ID:                   e.ID,
 		TimestampLocal:       e.Time.Local().Format(LocalLayout),
 		TimestampUTC:         e.Time.UTC().Format(UTCLayout),
@@ -150,5 +152,5 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		IsEmpty:              len(e.Payload) == 0,
 		PayloadSchemaVersion: PayloadSchemaVersion,
 		Payload:              payload,
-	})
+	}
 }

@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // MessageSchemaVersion is the only envelope version of the schema.
@@ -46,7 +47,9 @@ func (e Envelope) MessageSize(count, eventBytes int) int {
 // Encode serialises one event. The result is what the queue holds, so an
 // event is serialised once however often its size is asked for.
 func Encode(ev Event) ([]byte, error) {
-	b, err := json.Marshal(ev)
+	// Marshal the wire form directly: going through MarshalJSON would
+	// make encoding/json re-scan and compact the output.
+	b, err := json.Marshal(ev.wire())
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", ev.Name, err)
 	}
@@ -55,7 +58,13 @@ func Encode(ev Event) ([]byte, error) {
 
 // AppendMessage writes the envelope around already encoded events.
 func (e Envelope) AppendMessage(dst []byte, events [][]byte) []byte {
-	dst = append(dst, e.prefix()...)
+	n := 0
+	for _, ev := range events {
+		n += len(ev) + 1
+	}
+	prefix := e.prefix()
+	dst = slices.Grow(dst, len(prefix)+n+len(suffix))
+	dst = append(dst, prefix...)
 	for i, ev := range events {
 		if i > 0 {
 			dst = append(dst, ',')

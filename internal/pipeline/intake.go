@@ -125,7 +125,7 @@ func (p *Pipeline) enqueue(ev event.Event) {
 		p.opt.Stats.Dropped(queue.Dropped{Class: c, Name: ev.Name, Reason: stats.ReasonOversized})
 		return
 	}
-	if p.opt.Envelope.MessageSize(1, len(data)) > p.settings().bodyLimit() {
+	if p.messageSize(1, len(data)) > p.settings().bodyLimit() {
 		if len(ev.Payload) < 2 {
 			p.opt.Logger.WithField("event", ev.Name).WithField("bytes", len(data)).
 				Warn("event cannot fit in one message; dropped")

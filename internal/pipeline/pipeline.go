@@ -36,6 +36,15 @@ type Settings struct {
 	HubResourceID               string
 }
 
+// messageSize is the exact size of a message of count events whose
+// encodings total eventBytes.
+func (p *Pipeline) messageSize(count, eventBytes int) int {
+	if count == 0 {
+		return p.overhead
+	}
+	return p.overhead + eventBytes + count - 1
+}
+
 func (s Settings) bodyLimit() int {
 	return min(s.MaxMessageBytes, HubMessageLimit-propertyReserve)
 }
@@ -66,6 +75,8 @@ type Pipeline struct {
 	set    Settings
 	update chan Settings
 	flush  chan chan error
+	// overhead is the envelope's size, computed once.
+	overhead int
 	// intakeDone is closed when no event will be queued any more.
 	intakeDone chan struct{}
 	lastSend   time.Time
@@ -94,6 +105,7 @@ func New(opt Options, set Settings, reg prometheus.Registerer) *Pipeline {
 		update:     make(chan Settings, 1),
 		flush:      make(chan chan error),
 		intakeDone: make(chan struct{}),
+		overhead:   opt.Envelope.Overhead(),
 	}
 	p.win.Update(set.Aggregation, opt.Now())
 	p.registerGauges(reg)

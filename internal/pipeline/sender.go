@@ -126,19 +126,18 @@ type taken struct {
 // while the exact message size stays within the body limit.
 func (p *Pipeline) pack(pref queue.Class) []taken {
 	limit := p.settings().bodyLimit()
-	env := p.opt.Envelope
 	for _, c := range []queue.Class{queue.Operational, pref, other(pref)} {
 		// An item that fits no message (the limit shrank after it was
 		// queued) would block its queue forever: drop it, counted.
 		for {
-			it, ok := p.q.DropHeadIf(c, func(it queue.Item) bool { return env.MessageSize(1, len(it.Data)) > limit })
+			it, ok := p.q.DropHeadIf(c, func(it queue.Item) bool { return p.messageSize(1, len(it.Data)) > limit })
 			if !ok {
 				break
 			}
 			p.opt.Stats.Dropped(queue.Dropped{Class: c, Name: it.Name, Reason: stats.ReasonOversized})
 		}
 	}
-	size, n := env.Overhead(), 0
+	size, n := p.overhead, 0
 	fit := func(it queue.Item) bool {
 		add := len(it.Data)
 		if n > 0 {

@@ -19,6 +19,8 @@ func NewLocal(w io.Writer) *Local { return &Local{w: w} }
 
 var _ Sink = (*Local)(nil)
 
+var newline = []byte{'\n'}
+
 // Send writes m.Body and a newline.
 func (l *Local) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
@@ -26,7 +28,10 @@ func (l *Local) Send(ctx context.Context, m Message) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := l.w.Write(append(m.Body[:len(m.Body):len(m.Body)], '\n')); err != nil {
+	if _, err := l.w.Write(m.Body); err != nil {
+		return fmt.Errorf("write message %s: %w", m.ID, err)
+	}
+	if _, err := l.w.Write(newline); err != nil {
 		return fmt.Errorf("write message %s: %w", m.ID, err)
 	}
 	return nil
