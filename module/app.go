@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/pipeline"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/sink"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/stats"
 )
 
@@ -38,7 +40,18 @@ type module struct {
 	okGauge  prometheus.Gauge
 	once     bool
 	override func(*config.Config)
+	agentID  string
+	mode     transportMode
+	link     *edgeLink // nil in local mode
+	reports  *reporter
+	// twinRead is closed once the first full twin has been applied.
+	twinRead     chan struct{}
+	twinReadOnce sync.Once
 }
+
+// firstTwinWait bounds how long the start-up flush waits for the twin;
+// the retired agents waited 30 s for it before doing anything.
+const firstTwinWait = 30 * time.Second
 
 // runModule builds the module and runs it until ctx ends (or, with
 // --once, until the snapshots are printed).
@@ -50,7 +63,10 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	m := &module{log: log, reg: prometheus.NewRegistry(), once: o.once}
+	m := &module{log: log, reg: prometheus.NewRegistry(), once: o.once, agentID: id, mode: detectMode(o), reports: newReporter(), twinRead: make(chan struct{})}
+	if m.once {
+		m.mode = modeLocal // --once prints; it never connects
+	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.applied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "azureiotsecurity_config_applies_total",
@@ -69,15 +85,28 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 	if m.override, err = localOverrides(o); err != nil {
 		return err
 	}
-	snk, closeSink, err := localSink(o, stdout)
-	if err != nil {
-		return err
+	var snk sink.Sink
+	entry := logrus.NewEntry(log)
+	if m.mode == modeLocal {
+		local, closeSink, err := localSink(o, stdout)
+		if err != nil {
+			return err
+		}
+		defer closeSink()
+		snk = local
+	} else {
+		// The twin callbacks only start once Run runs, after every part
+		// below exists.
+		if m.link, err = newEdgeLink(o, m.mode, entry.WithField("component", "edgehub"), m.reg, m.onTwin, m.onPatch); err != nil {
+			return err
+		}
+		defer m.link.closeAll()
+		snk = m.link.session
+		m.registerMethods(m.link.session)
 	}
-	defer closeSink()
 
 	cfg := m.effective(m.store.Current().Config)
 	m.stats = stats.New(m.reg)
-	entry := logrus.NewEntry(log)
 	m.pipe = pipeline.New(pipeline.Options{
 		Envelope:        event.Envelope{AgentVersion: version, AgentID: id},
 		Sink:            snk,
@@ -98,8 +127,11 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 	if !o.once {
 		m.runner.AddInternal("OperationalStatistics", statsCollector{m.stats})
 	}
-	log.WithFields(logrus.Fields{"agent_id": id, "version": version, "host_root": o.hostRoot, "collectors": collect.Registered()}).
-		Info("azureiotsecurity starting (local mode: messages go to the output, not to IoT Hub)")
+	log.WithFields(logrus.Fields{"agent_id": id, "version": version, "host_root": o.hostRoot, "mode": string(m.mode), "collectors": collect.Registered()}).
+		Info("azureiotsecurity starting")
+	if m.mode == modeLocal {
+		log.Info("local mode: security messages go to the output, not to IoT Hub")
+	}
 
 	if o.configFile != "" {
 		b, err := os.ReadFile(o.configFile)
@@ -123,7 +155,15 @@ func (m *module) run(ctx context.Context, o options) error {
 	g, ctx := errgroup.WithContext(ctx)
 	runnerDone := make(chan struct{})
 	g.Go(func() error { defer close(runnerDone); return m.runner.Run(ctx) })
-	g.Go(func() error { return m.pipe.Run(ctx, runnerDone) })
+	// The transport outlives the pipeline, so the final flush can still
+	// be delivered: it stops only once the pipeline has returned.
+	linkCtx, stopLink := context.WithCancel(context.Background())
+	defer stopLink()
+	g.Go(func() error { defer stopLink(); return m.pipe.Run(ctx, runnerDone) })
+	if m.link != nil {
+		g.Go(func() error { return m.link.session.Run(linkCtx) })
+		g.Go(func() error { return m.runReporter(linkCtx, m.link.session, m.reports) })
+	}
 	if o.metricsAddr != "" && !o.once {
 		srv, err := metrics.NewServer(o.metricsAddr, m.reg, m.ready)
 		if err != nil {
@@ -142,6 +182,17 @@ func (m *module) run(ctx context.Context, o options) error {
 		case <-ctx.Done():
 			return nil
 		}
+		// Under IoT Edge the first messages should carry the twin's
+		// settings (hubResourceId, outputName): wait for it, boundedly.
+		if m.link != nil {
+			select {
+			case <-m.twinRead:
+			case <-time.After(firstTwinWait):
+				m.log.WithField("waited", firstTwinWait).Warn("module twin not read yet; sending with the last good configuration")
+			case <-ctx.Done():
+				return nil
+			}
+		}
 		if err := m.pipe.Flush(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("initial flush: %w", err)
 		}
@@ -157,6 +208,9 @@ func (m *module) ready() error {
 	if !m.runner.Ready() {
 		return errors.New("collectors not started")
 	}
+	if m.link != nil && !m.link.session.Connected() {
+		return errors.New("not connected to " + string(m.mode) + " broker")
+	}
 	return nil
 }
 
@@ -170,6 +224,9 @@ func (m *module) apply(res config.Result) {
 	minSev, _ := diag.ParseSeverity(cfg.Module.DiagnosticMinimumSeverity)
 	m.hook.Update(minSev, cfg.Module.DiagnosticEventsPerMinute)
 	m.pipe.Update(pipelineSettings(cfg))
+	if m.link != nil {
+		m.link.session.SetOutputName(cfg.Module.OutputName)
+	}
 	m.runner.Apply(plan(cfg, m.once))
 	if len(res.Errors) == 0 {
 		m.applied.WithLabelValues("ok").Inc()

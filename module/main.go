@@ -35,6 +35,8 @@ type options struct {
 	highEvery      string
 	lowEvery       string
 	connString     string
+	caFile         string
+	mqttPort       string
 	shutdownWithin time.Duration
 }
 
@@ -75,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.highEvery, "high-frequency", env("AZUREIOTSECURITY_HIGH_FREQUENCY", ""), "local mode: override highPriorityMessageFrequency [AZUREIOTSECURITY_HIGH_FREQUENCY]")
 	fs.StringVar(&o.lowEvery, "low-frequency", env("AZUREIOTSECURITY_LOW_FREQUENCY", ""), "local mode: override lowPriorityMessageFrequency [AZUREIOTSECURITY_LOW_FREQUENCY]")
 	fs.StringVar(&o.connString, "connection-string", "", "standalone mode: module or device connection string (prefer the AZUREIOTSECURITY_CONNECTION_STRING variable, which keeps the key out of the process list)")
+	fs.StringVar(&o.caFile, "ca-file", env("AZUREIOTSECURITY_CA_FILE", os.Getenv("EdgeModuleCACertificateFile")), "standalone mode: extra CA certificate (PEM) to trust besides the system roots, e.g. a gateway's [AZUREIOTSECURITY_CA_FILE, EdgeModuleCACertificateFile]")
 	fs.DurationVar(&o.shutdownWithin, "shutdown-timeout", 10*time.Second, "how long the final flush may take at shutdown")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -82,9 +85,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if o.connString == "" {
-		o.connString = os.Getenv("AZUREIOTSECURITY_CONNECTION_STRING")
+	for _, name := range []string{"AZUREIOTSECURITY_CONNECTION_STRING", "EdgeHubConnectionString"} {
+		if o.connString == "" {
+			o.connString = os.Getenv(name)
+		}
 	}
+	// The MQTT port is 8883 in production; tests and gateways on other
+	// ports set it.
+	o.mqttPort = os.Getenv("AZUREIOTSECURITY_MQTT_PORT")
 	return o, nil
 }
 

@@ -52,7 +52,7 @@ type sinkEvents struct {
 }
 
 func (s *sinkEvents) emit(ev event.Event) { s.mu.Lock(); s.evs = append(s.evs, ev); s.mu.Unlock() }
-func (s *sinkEvents) len() int           { s.mu.Lock(); defer s.mu.Unlock(); return len(s.evs) }
+func (s *sinkEvents) len() int            { s.mu.Lock(); defer s.mu.Unlock(); return len(s.evs) }
 
 func newRunner(t *testing.T) (*Runner, *sinkEvents, func()) {
 	t.Helper()

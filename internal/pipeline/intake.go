@@ -31,14 +31,17 @@ loop:
 		case ev := <-p.in:
 			p.accept(ev)
 		case s := <-p.update:
-			p.apply(s)
-			select {
-			case changed <- struct{}{}:
-			default:
-			}
+			p.applyAndNotify(s, changed)
 		case <-tick.C:
 			p.enqueueAll(p.win.Due(p.opt.Now()))
 		case req := <-p.flush:
+			// Settings handed over before the flush was asked for apply
+			// to it (select would otherwise pick either at random).
+			select {
+			case s := <-p.update:
+				p.applyAndNotify(s, changed)
+			default:
+			}
 			p.drainIntake()
 			toSender <- req
 		case <-ctx.Done():
@@ -68,6 +71,14 @@ func (p *Pipeline) drainIntake() {
 		default:
 			return
 		}
+	}
+}
+
+func (p *Pipeline) applyAndNotify(s Settings, changed chan<- struct{}) {
+	p.apply(s)
+	select {
+	case changed <- struct{}{}:
+	default:
 	}
 }
 

@@ -32,8 +32,9 @@ type window struct {
 
 // Stats is safe for concurrent use.
 type Stats struct {
-	mu  sync.Mutex
-	cur window
+	mu    sync.Mutex
+	cur   window
+	total Totals
 
 	collected  *prometheus.CounterVec
 	dropped    *prometheus.CounterVec
@@ -134,6 +135,7 @@ func (s *Stats) Sent(bodyBytes int, names []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cur.sent++
+	s.total.Sent++
 	if small {
 		s.cur.under4K++
 	}
@@ -144,6 +146,7 @@ func (s *Stats) Failed() {
 	s.messages.WithLabelValues("failed").Inc()
 	s.mu.Lock()
 	s.cur.failed++
+	s.total.Failed++
 	s.mu.Unlock()
 }
 
@@ -174,4 +177,15 @@ func (s *Stats) DroppedCounter(name, queue, reason string) prometheus.Counter {
 // MessagesCounter exposes the sent or failed message counter.
 func (s *Stats) MessagesCounter(outcome string) prometheus.Counter {
 	return s.messages.WithLabelValues(outcome)
+}
+
+// Totals are counts since start.
+type Totals struct{ Sent, Failed int64 }
+
+// Totals returns the messages acknowledged and the failed attempts since
+// start.
+func (s *Stats) Totals() Totals {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
 }

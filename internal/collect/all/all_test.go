@@ -1,0 +1,18 @@
+package all
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/azureiotsecurity/azureiotsecurity/internal/collect"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
+)
+
+func TestRegistered(t *testing.T) {
+	got := collect.Registered()
+	for _, name := range []string{event.NameLocalUsers, event.NameSystemInformation} {
+		if !slices.Contains(got, name) {
+			t.Errorf("%s not registered; registered: %v", name, got)
+		}
+	}
+}
