@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DefaultReadLimit bounds whole-file reads of host files.
@@ -28,7 +29,7 @@ var ErrTooLarge = fmt.Errorf("file exceeds read limit")
 // ReadFile reads a whole host file, refusing more than limit bytes so a
 // hostile or runaway file cannot exhaust memory.
 func (r Root) ReadFile(limit int64, elem ...string) ([]byte, error) {
-	f, err := os.Open(r.Path(elem...))
+	f, err := r.Open(elem...)
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +44,22 @@ func (r Root) ReadFile(limit int64, elem ...string) ([]byte, error) {
 	return b, nil
 }
 
-// Open opens a host file for reading.
-func (r Root) Open(elem ...string) (*os.File, error) { return os.Open(r.Path(elem...)) }
+// Open opens a host file for reading. Under a root other than "/",
+// symbolic links are resolved inside the root (an absolute link such as
+// /etc/os-release -> /usr/lib/os-release means the host's file, not the
+// container's), except under /proc and /sys, whose kernel-made links
+// (self, magic links) must resolve as the kernel intends.
+func (r Root) Open(elem ...string) (*os.File, error) {
+	p := filepath.Join(append([]string{"/"}, elem...)...)
+	if string(r) == "/" || string(r) == "" || kernelFS(p) {
+		return os.Open(r.Path(elem...))
+	}
+	return openInRoot(string(r), p)
+}
+
+func kernelFS(p string) bool {
+	return p == "/proc" || p == "/sys" || strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/sys/")
+}
 
 // LimitedReader wraps f so that reading more than limit bytes fails with
 // ErrTooLarge instead of silently truncating.

@@ -79,3 +79,31 @@ func TestLimitedReader(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenResolvesSymlinksInsideRoot: an absolute link in the host tree
+// must lead to the host's file, never to the container's own.
+func TestOpenResolvesSymlinksInsideRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "usr/lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "usr/lib/os-release"), []byte("ID=hostos\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/lib/os-release", filepath.Join(root, "etc/os-release")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/../../../../etc/hostname", filepath.Join(root, "etc/escape")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Root(root).ReadFile(1024, "etc", "os-release")
+	if err != nil || string(b) != "ID=hostos\n" {
+		t.Fatalf("got %q, %v; want the file inside the root", b, err)
+	}
+	if _, err := Root(root).ReadFile(1024, "etc", "escape"); err == nil {
+		t.Fatal("a link climbing out of the root was followed")
+	}
+}
