@@ -109,7 +109,7 @@ keyfile %s
 	// A plain subscriber (also authenticated with the token) watches the
 	// telemetry topic the way a route would.
 	got := make(chan mqtt.Message, 4)
-	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tls://127.0.0.1:"+strconv.Itoa(port)).
+	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tls://127.0.0.1:" + strconv.Itoa(port)).
 		SetClientID("watcher").SetUsername(id.Username()).SetPassword(tok.Value).
 		SetTLSConfig(ca.ClientTLSConfig("localhost")))
 	if tk := sub.Connect(); !tk.WaitTimeout(waitTimeout) || tk.Error() != nil {
