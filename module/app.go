@@ -124,6 +124,7 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 		StateDir:   o.stateDir,
 		SelfPID:    os.Getpid(),
 	}, m.pipe.Emit)
+	m.runner.OnReconciled(m.reports.request)
 	if !o.once {
 		m.runner.AddInternal("OperationalStatistics", statsCollector{m.stats})
 	}

@@ -225,6 +225,18 @@ func TestIoTEdgeEndToEnd(t *testing.T) {
 		return value(o, "maxMessageSizeInBytes") == float64(204800)
 	})
 
+	// Live reconfiguration: a collector set to Off stops, back on starts.
+	for _, prio := range []string{"Off", "High"} {
+		if _, err := e.broker.PushDesired(map[string]any{config.ObjectName: map[string]any{"eventPriorityLocalUsers": map[string]any{"value": prio}}}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"Off": "off", "High": "running"}[prio]
+		reportedObject(t, e.broker, statusObject, func(o map[string]any) bool {
+			c, _ := o["collectors"].(map[string]any)
+			return c[event.NameLocalUsers] == want
+		})
+	}
+
 	ctx := within(t)
 	status, body, err := e.broker.Invoke(ctx, "GetStatus", []byte(`{}`))
 	if err != nil || status != 200 || !bytes.Contains(body, []byte(`"connected":true`)) {

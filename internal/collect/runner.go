@@ -33,6 +33,8 @@ type Runner struct {
 	snapshot chan chan error
 	internal map[string]Collector
 	metrics  runnerMetrics
+	// reconciled, if set, is called after every plan is applied.
+	reconciled func()
 
 	mu     sync.Mutex
 	status map[string]string
@@ -66,6 +68,11 @@ func (r *Runner) FirstSnapshots() <-chan struct{} { return r.first }
 // statistics) that runs whatever the plan says; its events' own
 // priorities still apply downstream.
 func (r *Runner) AddInternal(name string, c Collector) { r.internal[name] = c }
+
+// OnReconciled sets a function called after each plan has been applied
+// (collectors started and stopped), e.g. to report the new state. Call it
+// before Run.
+func (r *Runner) OnReconciled(f func()) { r.reconciled = f }
 
 // Apply hands a new plan to Run.
 func (r *Runner) Apply(p Plan) {
@@ -158,6 +165,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.mu.Unlock()
 			if firstPlan {
 				go func() { r.firstWait.Wait(); close(r.first) }()
+			}
+			if r.reconciled != nil {
+				r.reconciled()
 			}
 		case done := <-r.snapshot:
 			done <- r.snapshotAll(ctx, tasks)
