@@ -13,9 +13,9 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/collect"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/collect/collecttest"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
-	"github.com/azureiotsecurity/azureiotsecurity/internal/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
@@ -43,42 +43,6 @@ func one(t *testing.T, evs []event.Event) *event.SystemInformation {
 	return evs[0].Payload[0].(*event.SystemInformation)
 }
 
-// checkMessage wraps evs in a message as the sender will and checks it
-// against Microsoft's schema and our strict decoder.
-func checkMessage(t *testing.T, evs []event.Event) {
-	t.Helper()
-	var encoded [][]byte
-	for _, ev := range evs {
-		b, err := event.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		encoded = append(encoded, b)
-	}
-	env := event.Envelope{AgentVersion: "test", AgentID: "00000000-0000-0000-0000-000000000000"}
-	msg := env.AppendMessage(nil, encoded)
-	if _, err := event.DecodeMessage(msg); err != nil {
-		t.Errorf("DecodeMessage: %v\n%s", err, msg)
-	}
-	schematest.Validate(t, msg)
-}
-
-// writeHost builds a host root holding files (slash paths to content).
-func writeHost(t *testing.T, files map[string]string) hostfs.Root {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return hostfs.Root(root)
-}
-
 func TestCollectFixture(t *testing.T) {
 	evs, err := collectAll(t, "testdata/host")
 	if err != nil {
@@ -103,7 +67,7 @@ func TestCollectFixture(t *testing.T) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("payload differs from %s (-want +got):\n%s", path, diff)
 	}
-	checkMessage(t, evs)
+	collecttest.CheckMessage(t, evs)
 }
 
 func TestCollectFallbacks(t *testing.T) {
@@ -146,14 +110,14 @@ func TestCollectFallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs, err := collectAll(t, writeHost(t, tt.files))
+			evs, err := collectAll(t, collecttest.WriteHost(t, tt.files))
 			if err != nil {
 				t.Fatalf("Collect: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, one(t, evs)); diff != "" {
 				t.Errorf("payload (-want +got):\n%s", diff)
 			}
-			checkMessage(t, evs)
+			collecttest.CheckMessage(t, evs)
 		})
 	}
 }
@@ -188,5 +152,5 @@ func TestCollectHost(t *testing.T) {
 	if info.HostName == "" || info.OSName == "" || info.OSVersion == "" || info.OsArchitecture == "" {
 		t.Errorf("empty identity fields in %+v", info)
 	}
-	checkMessage(t, evs)
+	collecttest.CheckMessage(t, evs)
 }

@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,9 +12,9 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/collect"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/collect/collecttest"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
-	"github.com/azureiotsecurity/azureiotsecurity/internal/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
@@ -32,65 +31,6 @@ func collectAll(t *testing.T, root hostfs.Root, log *logrus.Logger) ([]event.Eve
 	return evs, err
 }
 
-// checkMessage wraps evs in a message as the sender will and checks it
-// against Microsoft's schema and our strict decoder.
-func checkMessage(t *testing.T, evs []event.Event) {
-	t.Helper()
-	var encoded [][]byte
-	for _, ev := range evs {
-		b, err := event.Encode(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		encoded = append(encoded, b)
-	}
-	env := event.Envelope{AgentVersion: "test", AgentID: "00000000-0000-0000-0000-000000000000"}
-	msg := env.AppendMessage(nil, encoded)
-	if _, err := event.DecodeMessage(msg); err != nil {
-		t.Errorf("DecodeMessage: %v\n%s", err, msg)
-	}
-	schematest.Validate(t, msg)
-}
-
-// checkGolden compares the payload (ids and times vary) with a golden file.
-func checkGolden(t *testing.T, name string, payload []any) {
-	t.Helper()
-	got, err := json.MarshalIndent(payload, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("payload differs from %s (-want +got):\n%s", path, diff)
-	}
-}
-
-// writeHost builds a host root holding files (slash paths to content).
-func writeHost(t *testing.T, files map[string]string) hostfs.Root {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return hostfs.Root(root)
-}
-
 func TestCollectFixture(t *testing.T) {
 	log, hook := logtest.NewNullLogger()
 	evs, err := collectAll(t, "testdata/host", log)
@@ -100,8 +40,8 @@ func TestCollectFixture(t *testing.T) {
 	if len(evs) != 1 || evs[0].Name != event.NameLocalUsers {
 		t.Fatalf("got %d events %v, want one LocalUsers event", len(evs), evs)
 	}
-	checkGolden(t, "localusers.golden.json", evs[0].Payload)
-	checkMessage(t, evs)
+	collecttest.CheckGolden(t, "localusers.golden.json", evs[0].Payload, *update)
+	collecttest.CheckMessage(t, evs)
 
 	// Every skipped line is a warning naming collector, file and line.
 	type warning struct {
@@ -127,7 +67,7 @@ func TestCollectFixture(t *testing.T) {
 }
 
 func TestCollectWithoutGroupFile(t *testing.T) {
-	root := writeHost(t, map[string]string{"etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
+	root := collecttest.WriteHost(t, map[string]string{"etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
 	log, _ := logtest.NewNullLogger()
 	evs, err := collectAll(t, root, log)
 	if err != nil {
@@ -138,7 +78,7 @@ func TestCollectWithoutGroupFile(t *testing.T) {
 	if diff := cmp.Diff(want, evs[0].Payload); diff != "" {
 		t.Errorf("payload (-want +got):\n%s", diff)
 	}
-	checkMessage(t, evs)
+	collecttest.CheckMessage(t, evs)
 }
 
 func TestCollectErrors(t *testing.T) {
@@ -146,7 +86,7 @@ func TestCollectErrors(t *testing.T) {
 	if _, err := collectAll(t, hostfs.Root(t.TempDir()), log); err == nil {
 		t.Error("no /etc/passwd: want an error")
 	}
-	root := writeHost(t, map[string]string{"etc/passwd": "+::::::\n", "etc/group": "root:x:0:\n"})
+	root := collecttest.WriteHost(t, map[string]string{"etc/passwd": "+::::::\n", "etc/group": "root:x:0:\n"})
 	if evs, err := collectAll(t, root, log); err == nil || len(evs) != 0 {
 		t.Errorf("no valid account: got %d events, err %v; want an error", len(evs), err)
 	}
@@ -171,5 +111,5 @@ func TestCollectHost(t *testing.T) {
 	if root == nil || root.UserID != "0" || root.GroupIDs == "" || root.GroupNames == "" {
 		t.Errorf("root account = %+v, want uid 0 with groups", root)
 	}
-	checkMessage(t, evs)
+	collecttest.CheckMessage(t, evs)
 }
