@@ -29,6 +29,14 @@ type Streamer interface {
 	Stream(ctx context.Context, emit func(event.Event)) error
 }
 
+// Watcher is a periodic collector that can notice, between snapshots,
+// that its snapshot would differ (a new listener, a firewall change, a
+// device plugged in). The runner runs Watch beside the periodic schedule
+// and takes an out-of-schedule snapshot each time changed is called.
+type Watcher interface {
+	Watch(ctx context.Context, changed func()) error
+}
+
 // ErrNoData means the source has nothing to report on this host; the
 // runner logs it at debug level and keeps going.
 var ErrNoData = errors.New("no data")

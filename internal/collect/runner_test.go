@@ -114,3 +114,31 @@ func TestRunnerRestartsFailedStream(t *testing.T) {
 	eventually(t, "stream restart", func() bool { return streamRun.Load() >= 2 })
 	eventually(t, "running status", func() bool { return r.Status()[event.NameProcessTerminate] == "running" })
 }
+
+// watchingSnapshot reports a change once; the runner must snapshot again.
+type watchingSnapshot struct{ countingSnapshot }
+
+var watchSnapshots atomic.Int64
+
+func (watchingSnapshot) Collect(ctx context.Context, emit func(event.Event)) error {
+	watchSnapshots.Add(1)
+	return nil
+}
+
+func (watchingSnapshot) Watch(ctx context.Context, changed func()) error {
+	changed()
+	<-ctx.Done()
+	return nil
+}
+
+func init() {
+	Register(event.NameOSBaseline, func(Deps) (Collector, error) { return watchingSnapshot{}, nil })
+}
+
+func TestRunnerSnapshotsOnWatchedChange(t *testing.T) {
+	watchSnapshots.Store(0)
+	r, _, stop := newRunner(t)
+	defer stop()
+	r.Apply(Plan{Enabled: map[string]bool{event.NameOSBaseline: true}, SnapshotEvery: time.Hour})
+	eventually(t, "start snapshot plus change snapshot", func() bool { return watchSnapshots.Load() == 2 })
+}

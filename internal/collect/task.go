@@ -14,6 +14,7 @@ type runnerMetrics struct {
 	duration *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
 	events   *prometheus.CounterVec
+	changes  *prometheus.CounterVec
 }
 
 func newRunnerMetrics(reg prometheus.Registerer) runnerMetrics {
@@ -31,9 +32,13 @@ func newRunnerMetrics(reg prometheus.Registerer) runnerMetrics {
 			Name: "azureiotsecurity_collector_events_total",
 			Help: "Events emitted by each collector.",
 		}, []string{"collector"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "azureiotsecurity_collector_change_snapshots_total",
+			Help: "Out-of-schedule snapshots taken because a collector's watch saw a change.",
+		}, []string{"collector"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.duration, m.errors, m.events)
+		reg.MustRegister(m.duration, m.errors, m.events, m.changes)
 	}
 	return m
 }
@@ -63,6 +68,12 @@ func (r *Runner) collectOnce(ctx context.Context, name string, c Collector) erro
 
 func (r *Runner) runPeriodic(ctx context.Context, name string, c Collector, every time.Duration, immediate bool, initial func(), done chan struct{}) {
 	defer close(done)
+	changed := make(chan struct{}, 1)
+	if w, ok := c.(Watcher); ok {
+		watchDone := make(chan struct{})
+		defer func() { <-watchDone }()
+		go r.runWatch(ctx, name, w, changed, watchDone)
+	}
 	if immediate {
 		_ = r.collectOnce(ctx, name, c) // counted and logged inside
 	}
@@ -80,7 +91,37 @@ func (r *Runner) runPeriodic(ctx context.Context, name string, c Collector, ever
 			return
 		case <-t.C:
 			_ = r.collectOnce(ctx, name, c)
+		case <-changed:
+			r.metrics.changes.WithLabelValues(name).Inc()
+			_ = r.collectOnce(ctx, name, c)
 		}
+	}
+}
+
+// runWatch keeps a Watcher running, restarting it with backoff when it
+// fails; a change it reports wakes the periodic loop (coalesced).
+func (r *Runner) runWatch(ctx context.Context, name string, w Watcher, changed chan<- struct{}, done chan struct{}) {
+	defer close(done)
+	notify := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	backoff := time.Second
+	for {
+		err := w.Watch(ctx, notify)
+		if ctx.Err() != nil {
+			return
+		}
+		r.metrics.errors.WithLabelValues(name).Inc()
+		r.log.WithField("collector", name).WithError(err).WithField("retry_in", backoff).Warn("change watch failed; snapshots continue on schedule")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxStreamBackoff)
 	}
 }
 
