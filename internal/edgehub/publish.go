@@ -2,7 +2,6 @@ package edgehub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -15,10 +14,10 @@ import (
 const MaxPacketSize = 256 * 1024
 
 // ErrMessageTooLarge is wrapped by Send for a message edgeHub would refuse.
-var ErrMessageTooLarge = errors.New("message too large for edgeHub")
+var ErrMessageTooLarge = fmt.Errorf("message too large for edgeHub: %w", sink.ErrRejected)
 
 // ErrInvalidMessage is wrapped by Send for a message that cannot be encoded.
-var ErrInvalidMessage = errors.New("invalid message")
+var ErrInvalidMessage = fmt.Errorf("invalid message: %w", sink.ErrRejected)
 
 var _ sink.Sink = (*Session)(nil)
 

@@ -396,3 +396,25 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// rejectingSink refuses everything for good, as edgeHub's client does for
+// a message it can never publish.
+type rejectingSink struct{ calls int }
+
+func (r *rejectingSink) Send(context.Context, sink.Message) error {
+	r.calls++
+	return fmt.Errorf("too large: %w", sink.ErrRejected)
+}
+
+func TestRejectedMessageIsDroppedNotRetried(t *testing.T) {
+	rs := &rejectingSink{}
+	h := start(t, settings(), rs)
+	h.p.Emit(proc(1))
+	h.flush()
+	if rs.calls != 1 {
+		t.Fatalf("a rejected message was tried %d times", rs.calls)
+	}
+	if got := testutil.ToFloat64(h.stats.DroppedCounter(event.NameProcessCreate, "Low", stats.ReasonRejected)); got != 1 {
+		t.Fatalf("rejected drops = %v", got)
+	}
+}

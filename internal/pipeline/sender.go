@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -206,12 +207,14 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 			return true, nil
 		}
 		p.opt.Stats.Failed()
+		if errors.Is(err, sink.ErrRejected) {
+			p.opt.Logger.WithError(err).WithField("message_id", m.ID).WithField("events", m.Events).
+				Error("security message refused by the transport; its events are dropped")
+			p.dropBatch(batch, stats.ReasonRejected)
+			return true, nil
+		}
 		if ctx.Err() != nil {
-			for _, t := range batch {
-				for _, it := range t.items {
-					p.opt.Stats.Dropped(queue.Dropped{Class: t.class, Name: it.Name, Reason: stats.ReasonShutdown})
-				}
-			}
+			p.dropBatch(batch, stats.ReasonShutdown)
 			return false, ctx.Err()
 		}
 		p.opt.Logger.WithError(err).WithField("message_id", m.ID).WithField("retry_in", backoff).
@@ -221,5 +224,13 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 		case <-ctx.Done():
 		}
 		backoff = min(backoff*2, maxRetryBackoff)
+	}
+}
+
+func (p *Pipeline) dropBatch(batch []taken, reason string) {
+	for _, t := range batch {
+		for _, it := range t.items {
+			p.opt.Stats.Dropped(queue.Dropped{Class: t.class, Name: it.Name, Reason: reason})
+		}
 	}
 }

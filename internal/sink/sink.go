@@ -5,6 +5,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 )
@@ -33,6 +34,11 @@ type Message struct {
 	// Events is how many events the body holds (for statistics).
 	Events int
 }
+
+// ErrRejected is wrapped by a Sink for a message it will never deliver
+// (too large, not encodable): retrying it would block every message
+// behind it, so the caller drops it and counts the loss.
+var ErrRejected = errors.New("message rejected by the sink")
 
 // Sink delivers messages. Send returns nil only once the message is
 // delivered (for edgeHub: after PUBACK); on error the caller keeps the

@@ -22,6 +22,7 @@ const (
 	ReasonInputFull = "input_full" // the intake channel was full
 	ReasonOversized = "oversized"  // can never fit in one message
 	ReasonShutdown  = "shutdown"   // still unsent when shutdown gave up
+	ReasonRejected  = "rejected"   // the sink refused the message for good
 )
 
 type window struct {
