@@ -6,6 +6,7 @@
 package all
 
 import (
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo" // SystemInformation
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"   // LocalUsers
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/hardware" // ConnectedHardware
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo"  // SystemInformation
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"    // LocalUsers
 )

@@ -10,7 +10,7 @@ import (
 
 func TestRegistered(t *testing.T) {
 	got := collect.Registered()
-	for _, name := range []string{event.NameLocalUsers, event.NameSystemInformation} {
+	for _, name := range []string{event.NameLocalUsers, event.NameSystemInformation, event.NameConnectedHardware} {
 		if !slices.Contains(got, name) {
 			t.Errorf("%s not registered; registered: %v", name, got)
 		}
