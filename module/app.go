@@ -123,6 +123,7 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 		Registerer: m.reg,
 		StateDir:   o.stateDir,
 		SelfPID:    os.Getpid(),
+		Config:     func() config.Config { return m.effective(m.store.Current().Config) },
 	}, m.pipe.Emit)
 	m.runner.OnReconciled(m.reports.request)
 	if !o.once {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/config"
 )
+
+var updateReadme = flag.Bool("update-readme", false, "rewrite the README's configuration table")
 
 // TestReadmeConfigReference keeps the README's twin-key table generated
 // from the registry that parses the twin, so the two cannot drift.
@@ -22,7 +25,15 @@ func TestReadmeConfigReference(t *testing.T) {
 		t.Fatal("README lacks the config-reference markers")
 	}
 	got := strings.TrimSpace(readme[start+len("<!-- config-reference:start -->\n") : end])
-	if want := strings.TrimSpace(config.MarkdownReference()); got != want {
+	want := strings.TrimSpace(config.MarkdownReference())
+	if *updateReadme {
+		readme = readme[:start+len("<!-- config-reference:start -->\n")] + want + "\n" + readme[end:]
+		if err := os.WriteFile("../README.md", []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got != want {
 		t.Fatalf("README configuration table is stale; replace it between the markers with config.MarkdownReference():\n%s", want)
 	}
 }

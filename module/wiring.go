@@ -39,7 +39,8 @@ func plan(c config.Config, once bool) collect.Plan {
 			enabled[name] = true
 		}
 	}
-	return collect.Plan{Enabled: enabled, SnapshotEvery: c.SnapshotFrequency, SnapshotsOnly: once}
+	return collect.Plan{Enabled: enabled, SnapshotEvery: c.SnapshotFrequency, SnapshotsOnly: once,
+		CheckInterval: c.Module.ListeningPortsCheckInterval}
 }
 
 // localOverrides turns the frequency flags into a function applied on top

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"github.com/azureiotsecurity/azureiotsecurity/internal/config"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
 )
@@ -50,6 +51,17 @@ type Deps struct {
 	// SelfPID is the module's own pid as the host sees it, so sources can
 	// leave out the module's own activity.
 	SelfPID int
+	// Config returns the effective configuration when the collector is
+	// built (nil in tests: defaults).
+	Config func() config.Config
+}
+
+// Settings returns the effective configuration, or the defaults.
+func (d Deps) Settings() config.Config {
+	if d.Config == nil {
+		return config.Default()
+	}
+	return d.Config()
 }
 
 // Factory builds a collector. It returns a Collector; one that also

@@ -21,6 +21,21 @@ type Plan struct {
 	SnapshotEvery time.Duration
 	// SnapshotsOnly leaves triggered streams out (the --once mode).
 	SnapshotsOnly bool
+	// CheckInterval is how often watching collectors look for changes
+	// (the twin's listeningPortsCheckInterval); 0 keeps their default.
+	CheckInterval time.Duration
+}
+
+// Describer is a collector that can say more about how it runs (the
+// process backend in use and why better ones were refused); the text is
+// appended to its status in reported properties and GetStatus.
+type Describer interface {
+	Describe() string
+}
+
+// IntervalSetter is a Watcher whose check interval follows the plan.
+type IntervalSetter interface {
+	SetCheckInterval(time.Duration)
 }
 
 // Runner reconciles running collectors with the plan: a collector whose
@@ -36,9 +51,10 @@ type Runner struct {
 	// reconciled, if set, is called after every plan is applied.
 	reconciled func()
 
-	mu     sync.Mutex
-	status map[string]string
-	ready  bool
+	mu        sync.Mutex
+	status    map[string]string
+	describer map[string]Describer
+	ready     bool
 	// first is closed once every periodic collector started by the first
 	// plan has finished its initial snapshot.
 	first     chan struct{}
@@ -48,15 +64,16 @@ type Runner struct {
 // NewRunner returns a runner emitting into emit.
 func NewRunner(deps Deps, emit func(event.Event)) *Runner {
 	return &Runner{
-		deps:     deps,
-		emit:     emit,
-		log:      deps.Logger,
-		plans:    make(chan Plan, 1),
-		snapshot: make(chan chan error),
-		internal: map[string]Collector{},
-		metrics:  newRunnerMetrics(deps.Registerer),
-		status:   map[string]string{},
-		first:    make(chan struct{}),
+		deps:      deps,
+		emit:      emit,
+		log:       deps.Logger,
+		plans:     make(chan Plan, 1),
+		snapshot:  make(chan chan error),
+		internal:  map[string]Collector{},
+		metrics:   newRunnerMetrics(deps.Registerer),
+		status:    map[string]string{},
+		describer: map[string]Describer{},
+		first:     make(chan struct{}),
 	}
 }
 
@@ -119,6 +136,9 @@ func (r *Runner) Status() map[string]string {
 	defer r.mu.Unlock()
 	out := make(map[string]string, len(r.status))
 	for k, v := range r.status {
+		if d, ok := r.describer[k]; ok && v == "running" {
+			v += " (" + d.Describe() + ")"
+		}
 		out[k] = v
 	}
 	return out
@@ -187,6 +207,9 @@ func (r *Runner) reconcile(ctx context.Context, tasks map[string]*task, old, p P
 			r.setStatus(name, "off")
 		}
 	}
+	for _, t := range tasks {
+		setInterval(t.coll, p.CheckInterval)
+	}
 	for name, t := range tasks {
 		restartPeriodic := !t.stream && old.SnapshotEvery != p.SnapshotEvery
 		if !want[name] || restartPeriodic {
@@ -215,6 +238,14 @@ func (r *Runner) reconcile(ctx context.Context, tasks map[string]*task, old, p P
 			r.log.WithField("collector", name).WithError(err).Warn("collector unavailable")
 			continue
 		}
+		setInterval(c, p.CheckInterval)
+		r.mu.Lock()
+		if d, ok := c.(Describer); ok {
+			r.describer[name] = d
+		} else {
+			delete(r.describer, name)
+		}
+		r.mu.Unlock()
 		s, isStream := c.(Streamer)
 		if isStream && p.SnapshotsOnly {
 			continue
@@ -264,4 +295,10 @@ func (r *Runner) snapshotAll(ctx context.Context, tasks map[string]*task) error 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func setInterval(c Collector, d time.Duration) {
+	if s, ok := c.(IntervalSetter); ok && d > 0 {
+		s.SetCheckInterval(d)
+	}
 }

@@ -72,6 +72,8 @@ type ModuleSettings struct {
 	ListeningPortsCheckInterval time.Duration
 	// ProcessBackend is auto, ebpf, proc-connector, audit or procfs.
 	ProcessBackend string
+	// ProcessAuditRules allows the audit backend to install exec rules.
+	ProcessAuditRules bool
 }
 
 // Default returns the configuration used when the twin sets nothing.

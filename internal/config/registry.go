@@ -190,9 +190,12 @@ var registry = func() []key {
 			func(c *Config) *time.Duration { return &c.Module.ListeningPortsCheckInterval }).
 			bounds(minInterval, 0),
 		newKey(ModuleObjectName, "processBackend", kindString, "auto",
-			"Source of ProcessCreate events; auto picks the best one available.",
+			"Source of ProcessCreate/ProcessTerminate events; auto picks the best one available. Applies when the process collectors (re)start.",
 			func(c *Config) *string { return &c.Module.ProcessBackend }).
 			oneOf("auto", "ebpf", "proc-connector", "audit", "procfs"),
+		newKey(ModuleObjectName, "processAuditRules", kindBool, false,
+			"Allow the audit process backend to install exec rules (keyed azureiotsecurity, removed on exit). Off, audit is used only when chosen explicitly.",
+			func(c *Config) *bool { return &c.Module.ProcessAuditRules }),
 	)
 	return ks
 }()

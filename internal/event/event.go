@@ -154,3 +154,35 @@ func (e Event) wire() wireEvent {
 		Payload:              payload,
 	}
 }
+
+// ChangeKey is the ExtraDetails key that marks an item of an
+// out-of-schedule snapshot as added or removed since the last one.
+const ChangeKey = "Change"
+
+// IsChange reports whether the event is an out-of-schedule snapshot that
+// marks changes (a new listener, a firewall rule, a device). Such events
+// go out with the next High-priority send whatever their configured
+// priority, so an attacker's bind shell does not wait for the Low timer.
+func (e Event) IsChange() bool {
+	for _, item := range e.Payload {
+		var details map[string]string
+		switch p := item.(type) {
+		case ListeningPort:
+			details = p.ExtraDetails
+		case *ListeningPort:
+			details = p.ExtraDetails
+		case FirewallRule:
+			details = p.ExtraDetails
+		case *FirewallRule:
+			details = p.ExtraDetails
+		case ConnectedHardware:
+			details = p.ExtraDetails
+		case *ConnectedHardware:
+			details = p.ExtraDetails
+		}
+		if details[ChangeKey] != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -111,7 +111,7 @@ func (p *Pipeline) classify(ev event.Event) (queue.Class, bool) {
 		return 0, false
 	case ev.Type == event.Operational:
 		return queue.Operational, true
-	case prio == event.High:
+	case prio == event.High, ev.IsChange():
 		return queue.High, true
 	}
 	return queue.Low, true

@@ -17,6 +17,7 @@ import (
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/aggregate"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/queue"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/schematest"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/sink"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/stats"
@@ -416,5 +417,18 @@ func TestRejectedMessageIsDroppedNotRetried(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(h.stats.DroppedCounter(event.NameProcessCreate, "Low", stats.ReasonRejected)); got != 1 {
 		t.Fatalf("rejected drops = %v", got)
+	}
+}
+
+func TestChangeSnapshotGoesHigh(t *testing.T) {
+	h := start(t, settings(), nil)
+	plain := event.New(event.NameListeningPorts, time.Now(), event.ListeningPort{Protocol: "tcp", LocalPort: "22"})
+	changed := event.New(event.NameListeningPorts, time.Now(), event.ListeningPort{Protocol: "tcp", LocalPort: "4444",
+		ExtraDetails: map[string]string{event.ChangeKey: "added"}})
+	if c, _ := h.p.classify(plain); c != queue.Low {
+		t.Fatalf("plain Low-priority snapshot classified %v", c)
+	}
+	if c, _ := h.p.classify(changed); c != queue.High {
+		t.Fatalf("change snapshot classified %v, want High", c)
 	}
 }

@@ -6,7 +6,9 @@
 package all
 
 import (
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/hardware" // ConnectedHardware
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo"  // SystemInformation
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"    // LocalUsers
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/hardware"  // ConnectedHardware
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/listening" // ListeningPorts
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/process"   // ProcessCreate, ProcessTerminate
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo"   // SystemInformation
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"     // LocalUsers
 )

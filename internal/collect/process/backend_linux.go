@@ -1,0 +1,154 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// ebpfBackend attaches bpf/exec.c to the sched_process_{fork,exec,exit}
+// BTF tracepoints (needs CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN, and BTF).
+type ebpfBackend struct {
+	m *metrics
+}
+
+func (b *ebpfBackend) Name() string { return BackendEBPF }
+
+func (b *ebpfBackend) Run(ctx context.Context, out chan<- rawEvent) error {
+	_ = rlimit.RemoveMemlock() // only matters before memcg accounting (5.11)
+	var objs execbpfObjects
+	if err := loadExecbpfObjects(&objs, nil); err != nil {
+		return refuse("load eBPF program: %w", err)
+	}
+	defer objs.Close()
+	for _, p := range []*ebpf.Program{objs.HandleFork, objs.HandleExec, objs.HandleExit} {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			return refuse("attach %s: %w", p, err)
+		}
+		defer l.Close()
+	}
+	rd, err := ringbuf.NewReader(objs.Events)
+	if err != nil {
+		return refuse("ring buffer: %w", err)
+	}
+	defer rd.Close()
+	bootWall, err := bootWallTime()
+	if err != nil {
+		return refuse("%w", err)
+	}
+	ready(ctx, out)
+	var rec ringbuf.Record
+	var lastDrops uint64
+	for ctx.Err() == nil {
+		rd.SetDeadline(time.Now().Add(250 * time.Millisecond))
+		err := rd.ReadInto(&rec)
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			lastDrops = b.countDrops(objs.Drops, lastDrops)
+			continue
+		case errors.Is(err, ringbuf.ErrClosed):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read ring buffer: %w", err)
+		}
+		ev, err := parseBPFEvent(rec.RawSample)
+		if err != nil {
+			b.m.drop(dropMalformed)
+			continue
+		}
+		send(out, ev.raw(bootWall), b.m)
+	}
+	return nil
+}
+
+// countDrops adds the kernel's ring-full drops since last to the metric.
+func (b *ebpfBackend) countDrops(m *ebpf.Map, last uint64) uint64 {
+	var perCPU []uint64
+	if err := m.Lookup(uint32(0), &perCPU); err != nil {
+		return last
+	}
+	var sum uint64
+	for _, v := range perCPU {
+		sum += v
+	}
+	b.m.dropN(dropKernelRing, sum-last)
+	return sum
+}
+
+// bootWallTime is the wall-clock time of CLOCK_BOOTTIME zero, to turn the
+// kernel's boot-time stamps into event times.
+func bootWallTime() (time.Time, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return time.Time{}, fmt.Errorf("clock_gettime(CLOCK_BOOTTIME): %w", err)
+	}
+	return time.Now().Add(-time.Duration(ts.Nano())), nil
+}
+
+// cnBackend listens to the netlink proc connector and reads /proc at once
+// on exec: the event carries only pids, so very short processes may be
+// gone before their command line is read.
+type cnBackend struct {
+	m   *metrics
+	enr enricher
+}
+
+func (b *cnBackend) Name() string { return BackendProcCn }
+
+func (b *cnBackend) Run(ctx context.Context, out chan<- rawEvent) error {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_CONNECTOR)
+	if err != nil {
+		return refuse("proc connector socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
+		return refuse("proc connector bind: %w", err)
+	}
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+	}
+	tv := unix.NsecToTimeval(int64(250 * time.Millisecond))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return refuse("proc connector timeout: %w", err)
+	}
+	dst := &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}
+	if err := unix.Sendto(fd, cnListenRequest(cnOpListen, 0), 0, dst); err != nil {
+		return refuse("proc connector listen (needs CAP_NET_ADMIN before Linux 6.6): %w", err)
+	}
+	defer unix.Sendto(fd, cnListenRequest(cnOpIgnore, 0), 0, dst)
+	ready(ctx, out)
+	buf := make([]byte, 1<<16)
+	var evs []cnEvent
+	for ctx.Err() == nil {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ENOBUFS):
+			b.m.drop(dropSocket)
+			continue
+		case err != nil:
+			return fmt.Errorf("proc connector receive: %w", err)
+		}
+		evs, err = parseCnMessages(buf[:n], evs[:0])
+		if err != nil {
+			b.m.drop(dropMalformed)
+		}
+		now := time.Now()
+		for _, ev := range evs {
+			if r, ok := cnRaw(ev, now, b.enr); ok {
+				send(out, r, b.m)
+			}
+		}
+	}
+	return nil
+}
