@@ -44,7 +44,7 @@ var capabilities = []capUse{
 	{
 		Cap:        "NET_ADMIN",
 		Collectors: []string{event.NameFirewallConfiguration, event.NameProcessCreate, event.NameProcessTerminate},
-		Mechanism:  "dumping the nftables ruleset over netlink; the proc connector on kernels before 6.6",
+		Mechanism:  "dumping the nftables ruleset over netlink and reading iptables-legacy tables (x_tables getsockopt); the proc connector on kernels before 6.6",
 		Without:    "no FirewallConfiguration events (the collector reports its error); on kernels before 6.6 the proc connector is refused and process events come from audit or /proc polling",
 		Default:    true,
 	},

@@ -44,6 +44,26 @@ func merge(a, b map[string]string) map[string]string {
 	return out
 }
 
+// Container attribution, as the process and connection collectors name
+// it. The same command in two IoT Edge modules is two findings, so the
+// container is part of every key and survives aggregation.
+var containerDetails = []string{"ContainerId", "ContainerName", "IoTEdgeModule"}
+
+// keepContainer returns only the container attribution of details (nil
+// when there is none) and the container id for the key.
+func keepContainer(details map[string]string, keep ...string) (map[string]string, string) {
+	var out map[string]string
+	for _, k := range append(keep, containerDetails...) {
+		if v, ok := details[k]; ok {
+			if out == nil {
+				out = make(map[string]string, 4)
+			}
+			out[k] = v
+		}
+	}
+	return out, details["ContainerId"]
+}
+
 // deref accepts payload items by value or pointer.
 func deref[T any](item any) (T, bool) {
 	switch p := item.(type) {
@@ -64,14 +84,11 @@ func processCreateKey(item any) (string, any, bool) {
 		return "", item, false
 	}
 	p.ProcessID, p.ParentProcessID = 0, 0
-	// Keep only the executable hash of the first event; it is not part of
-	// the key (as in the C# agent) and other details are per process.
-	if h, ok := p.ExtraDetails["Hash"]; ok {
-		p.ExtraDetails = map[string]string{"Hash": h}
-	} else {
-		p.ExtraDetails = nil
-	}
-	return join(p.CommandLine, p.Executable, p.UserID, p.UserName), p, true
+	// Keep the executable hash of the first event; it is not part of the
+	// key (as in the C# agent) and other details are per process.
+	var container string
+	p.ExtraDetails, container = keepContainer(p.ExtraDetails, "Hash")
+	return join(p.CommandLine, p.Executable, p.UserID, p.UserName, container), p, true
 }
 
 func connectionCreateKey(item any) (string, any, bool) {
@@ -87,8 +104,9 @@ func connectionCreateKey(item any) (string, any, bool) {
 	} else {
 		p.LocalPort = ""
 	}
-	p.ExtraDetails = nil
-	return join(p.CommandLine, p.Executable, p.UserID, p.Direction, p.LocalAddress, p.RemoteAddress, p.Protocol, port), p, true
+	var container string
+	p.ExtraDetails, container = keepContainer(p.ExtraDetails)
+	return join(p.CommandLine, p.Executable, p.UserID, p.Direction, p.LocalAddress, p.RemoteAddress, p.Protocol, port, container), p, true
 }
 
 func processTerminateKey(item any) (string, any, bool) {
@@ -97,6 +115,7 @@ func processTerminateKey(item any) (string, any, bool) {
 		return "", item, false
 	}
 	p.ProcessID = 0
-	p.ExtraDetails = nil
-	return join(p.Executable, strconv.FormatInt(p.ExitStatus, 10)), p, true
+	var container string
+	p.ExtraDetails, container = keepContainer(p.ExtraDetails)
+	return join(p.Executable, strconv.FormatInt(p.ExitStatus, 10), container), p, true
 }

@@ -113,3 +113,36 @@ func validate(t *testing.T, evs []event.Event) {
 	}
 	schematest.Validate(t, msg)
 }
+
+// TestContainerSeparatesAggregates: the same command run by two IoT Edge
+// modules is two findings, and each keeps its attribution.
+func TestContainerSeparatesAggregates(t *testing.T) {
+	w := New(0)
+	w.Update(on(), t0)
+	for i, module := range []string{"modA", "modB", "modA"} {
+		e := pc(int64(i+1), "sh -c id")
+		p := e.Payload[0].(event.ProcessCreate)
+		p.ExtraDetails = map[string]string{"Hash": "abc", "ContainerId": "id-" + module, "IoTEdgeModule": module, "ParentExecutable": "/bin/sh"}
+		e.Payload[0] = p
+		w.Add(e, t0)
+	}
+	out := w.Flush(t0)
+	if len(out) != 2 {
+		t.Fatalf("got %d aggregated events, want one per module", len(out))
+	}
+	counts := map[string]string{}
+	for _, e := range out {
+		d := e.Payload[0].(event.ProcessCreate).ExtraDetails
+		if d["ContainerId"] != "id-"+d["IoTEdgeModule"] || d["Hash"] != "abc" {
+			t.Errorf("attribution lost in aggregation: %v", d)
+		}
+		if _, ok := d["ParentExecutable"]; ok {
+			t.Errorf("per-process detail kept in an aggregate: %v", d)
+		}
+		counts[d["IoTEdgeModule"]] = d[KeyHitCount]
+	}
+	if counts["modA"] != "2" || counts["modB"] != "1" {
+		t.Fatalf("hit counts per module = %v, want modA 2, modB 1", counts)
+	}
+	validate(t, out)
+}

@@ -211,58 +211,27 @@ func (c *Control) Rules() ([][]byte, error) {
 
 // ExecRules installs exec rules keyed key for the native (and, where the
 // kernel has one, compat) ABI and switches auditing on if it was off. The
-// returned undo removes exactly what was added and restores the enabled
-// flag; call it on every exit path.
+// returned undo removes exactly what was added; auditing goes off again
+// only when no rule is left, so another collector's rules keep working.
+// Call it on every exit path.
 func (c *Control) ExecRules(key string) (undo func() error, err error) {
-	st, err := c.Status()
+	machine, err := KernelMachine()
 	if err != nil {
 		return nil, err
 	}
-	if st.Enabled == 2 {
-		return nil, fmt.Errorf("audit configuration is locked (enabled=2)")
-	}
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		return nil, fmt.Errorf("uname: %w", err)
-	}
-	arches := execArches(unix.ByteSliceToString(uts.Machine[:]))
+	arches := execArches(machine)
 	if len(arches) == 0 {
-		return nil, fmt.Errorf("exec audit rules: unsupported machine %q", unix.ByteSliceToString(uts.Machine[:]))
+		return nil, fmt.Errorf("exec audit rules: unsupported machine %q", machine)
 	}
-	var added [][]byte
-	undo = func() error {
-		var errs []error
-		for _, r := range added {
-			if err := c.DeleteRule(r); err != nil && !errors.Is(err, unix.ENOENT) {
-				errs = append(errs, err)
-			}
-		}
-		if st.Enabled == 0 {
-			errs = append(errs, c.SetEnabled(0))
-		}
-		return errors.Join(errs...)
-	}
+	rules := make([][]byte, 0, len(arches))
 	for _, a := range arches {
 		rule, err := ExecRule(a, key)
 		if err != nil {
-			return nil, errors.Join(err, undo())
+			return nil, err
 		}
-		err = c.AddRule(rule)
-		if errors.Is(err, unix.EEXIST) {
-			// Left over by a run that died: adopt it so it goes on exit.
-			err = nil
-		}
-		if err != nil {
-			return nil, errors.Join(err, undo())
-		}
-		added = append(added, rule)
+		rules = append(rules, rule)
 	}
-	if st.Enabled == 0 {
-		if err := c.SetEnabled(1); err != nil {
-			return nil, errors.Join(err, undo())
-		}
-	}
-	return undo, nil
+	return c.InstallRules(rules)
 }
 
 // IsPermission reports whether err is a refusal for lack of privilege or

@@ -74,6 +74,15 @@ type ModuleSettings struct {
 	ProcessBackend string
 	// ProcessAuditRules allows the audit backend to install exec rules.
 	ProcessAuditRules bool
+	// ConnectionBackend is auto, ebpf, audit or poll.
+	ConnectionBackend string
+	// ConnectionAuditRules allows the audit connection backend to install
+	// connect/accept rules.
+	ConnectionAuditRules bool
+	// ConnectionIncludeLoopback and ConnectionIncludeSelf report
+	// loopback connections and the module's own.
+	ConnectionIncludeLoopback bool
+	ConnectionIncludeSelf     bool
 }
 
 // Default returns the configuration used when the twin sets nothing.

@@ -70,7 +70,8 @@ func allGood() Config {
 	c.BaselineCustomChecksFileHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	c.HubResourceID = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Devices/IotHubs/hub"
 	c.Module = ModuleSettings{LogLevel: "debug", DiagnosticMinimumSeverity: "Error", DiagnosticEventsPerMinute: 10,
-		OutputName: "securityOutput", ListeningPortsCheckInterval: 30 * time.Second, ProcessBackend: "proc-connector", ProcessAuditRules: true}
+		OutputName: "securityOutput", ListeningPortsCheckInterval: 30 * time.Second, ProcessBackend: "proc-connector", ProcessAuditRules: true,
+		ConnectionBackend: "audit", ConnectionAuditRules: true, ConnectionIncludeLoopback: true, ConnectionIncludeSelf: true}
 	return c
 }
 

@@ -61,6 +61,11 @@ func TestKeyValues(t *testing.T) {
 		{"listeningPortsCheckInterval", `300`, "PT1M", TypeMismatch},
 		{"processBackend", `"eBPF"`, "ebpf", ""},
 		{"processBackend", `"kprobes"`, "auto", TypeMismatch},
+		{"connectionBackend", `"Audit"`, "audit", ""},
+		{"connectionBackend", `"procfs"`, "auto", TypeMismatch},
+		{"connectionAuditRules", `true`, "true", ""},
+		{"connectionIncludeLoopback", `"yes"`, "false", TypeMismatch},
+		{"connectionIncludeSelf", `true`, "true", ""},
 	}
 	for _, tt := range tests {
 		k, ok := lookupKey(ObjectName, tt.key)

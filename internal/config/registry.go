@@ -196,6 +196,19 @@ var registry = func() []key {
 		newKey(ModuleObjectName, "processAuditRules", kindBool, false,
 			"Allow the audit process backend to install exec rules (keyed azureiotsecurity, removed on exit). Off, audit is used only when chosen explicitly.",
 			func(c *Config) *bool { return &c.Module.ProcessAuditRules }),
+		newKey(ModuleObjectName, "connectionBackend", kindString, "auto",
+			"Source of ConnectionCreate events; auto picks the best one available (poll is lossy). Applies when the collector (re)starts.",
+			func(c *Config) *string { return &c.Module.ConnectionBackend }).
+			oneOf("auto", "ebpf", "audit", "poll"),
+		newKey(ModuleObjectName, "connectionAuditRules", kindBool, false,
+			"Allow the audit connection backend to install connect/accept rules (keyed azureiotsecurity-connection, removed on exit). Off, audit is used only when chosen explicitly.",
+			func(c *Config) *bool { return &c.Module.ConnectionAuditRules }),
+		newKey(ModuleObjectName, "connectionIncludeLoopback", kindBool, false,
+			"Report connections between loopback addresses.",
+			func(c *Config) *bool { return &c.Module.ConnectionIncludeLoopback }),
+		newKey(ModuleObjectName, "connectionIncludeSelf", kindBool, false,
+			"Report the module's own connections (to edgeHub).",
+			func(c *Config) *bool { return &c.Module.ConnectionIncludeSelf }),
 	)
 	return ks
 }()

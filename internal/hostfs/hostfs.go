@@ -4,6 +4,7 @@ package hostfs
 
 import (
 	"fmt"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"io"
 	"os"
 	"path/filepath"
@@ -55,6 +56,18 @@ func (r Root) Open(elem ...string) (*os.File, error) {
 		return os.Open(r.Path(elem...))
 	}
 	return openInRoot(string(r), p)
+}
+
+// Resolve returns the path of a host file with every symbolic link on the
+// way resolved inside the root, as Open does, for callers that must not
+// open the file itself (a stat through O_PATH, a readlink). It is the
+// user-space resolution Open falls back to on kernels without openat2.
+func (r Root) Resolve(elem ...string) (string, error) {
+	p := filepath.Join(append([]string{"/"}, elem...)...)
+	if string(r) == "/" || string(r) == "" || kernelFS(p) {
+		return r.Path(elem...), nil
+	}
+	return securejoin.SecureJoin(filepath.Clean(string(r)), p)
 }
 
 func kernelFS(p string) bool {

@@ -6,9 +6,13 @@
 package all
 
 import (
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/hardware"  // ConnectedHardware
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/listening" // ListeningPorts
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/process"   // ProcessCreate, ProcessTerminate
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo"   // SystemInformation
-	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"     // LocalUsers
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/baseline"   // OSBaseline
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/connection" // ConnectionCreate
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/firewall"   // FirewallConfiguration
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/hardware"   // ConnectedHardware
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/listening"  // ListeningPorts
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/login"      // Login
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/process"    // ProcessCreate, ProcessTerminate
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/sysinfo"    // SystemInformation
+	_ "github.com/azureiotsecurity/azureiotsecurity/internal/collect/users"      // LocalUsers
 )

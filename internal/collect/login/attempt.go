@@ -55,8 +55,15 @@ type attempt struct {
 	// Weak marks a record that another record of the same source usually
 	// repeats for the same attempt (sshd's "Invalid user" before "Failed
 	// password", PAM session lines after "Accepted", audit USER_AUTH before
-	// USER_LOGIN): it may merge with a record of its own source.
+	// USER_LOGIN): it may merge with a record of its own source, but not
+	// with another weak record of the same Kind, which is another attempt
+	// (three wrong passwords are three USER_AUTH records).
 	Weak bool
+	Kind string
+	// LoosePID marks a pid that is a helper's, not the session's: sshd
+	// runs PAM authentication in a child, whose pid no other source
+	// names. Such a record matches on user and address alone.
+	LoosePID bool
 }
 
 // payload is the event's payload item. sources lists every source that
@@ -116,8 +123,8 @@ func (a *attempt) merge(b *attempt) {
 	if a.Executable == "" || a.Executable == exeUnknown {
 		a.Executable = b.Executable
 	}
-	if a.PID == 0 {
-		a.PID = b.PID
+	if a.PID == 0 || (a.LoosePID && !b.LoosePID && b.PID != 0) {
+		a.PID, a.LoosePID = b.PID, b.LoosePID
 	}
 	if !a.Addr.IsValid() {
 		a.Addr = b.Addr

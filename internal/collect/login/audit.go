@@ -1,6 +1,7 @@
 package login
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/azureiotsecurity/azureiotsecurity/internal/audit"
 )
 
 // Audit record types that PAM writes for logins (linux/audit.h).
@@ -27,15 +30,37 @@ type AuditRecord struct {
 	Text string
 }
 
-// AuditSource is the hook for the audit multicast client
-// (internal/audit, written separately): it delivers the USER_AUTH,
-// USER_LOGIN and USER_START records until ctx ends. Stream returns its
-// error; the collector keeps its file sources running without it.
+// AuditSource delivers the USER_AUTH, USER_LOGIN and USER_START records
+// until ctx ends; on Linux the default is the kernel's audit multicast
+// group (multicastAudit). When it fails the collector logs it and keeps
+// its file sources running.
 type AuditSource interface {
 	UserRecords(ctx context.Context, deliver func(AuditRecord)) error
 }
 
 var errAudit = errors.New("malformed audit record")
+
+// isLoginType reports whether an audit record type is one we read; the
+// multicast group carries every record (execs of the process collector
+// too), so this is checked before any parsing.
+func isLoginType(t uint16) bool {
+	return t == auditUserAuth || t == auditUserStart || t == auditUserLogin
+}
+
+// splitAuditRecord turns the payload of one multicast record,
+// "audit(SEC.MS:SERIAL): body", into an AuditRecord.
+func splitAuditRecord(typ uint16, data []byte) (AuditRecord, error) {
+	r, err := audit.ParseRecord(typ, data)
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("%w: %w", errAudit, err)
+	}
+	data = bytes.TrimRight(data, "\x00\n")
+	_, body, ok := bytes.Cut(data, []byte("): "))
+	if !ok {
+		return AuditRecord{}, fmt.Errorf("%w: no body", errAudit)
+	}
+	return AuditRecord{Type: typ, Time: r.Time, Text: string(body)}, nil
+}
 
 // parseAuditUser maps a USER_AUTH, USER_LOGIN or USER_START record to an
 // attempt. USER_LOGIN is the login itself; USER_AUTH (the password check)
@@ -48,7 +73,13 @@ func parseAuditUser(r AuditRecord) (a attempt, ok bool, err error) {
 	default:
 		return attempt{}, false, nil
 	}
-	outer, err := auditFields(r.Text)
+	text := r.Text
+	if i := strings.IndexByte(text, 0x1d); i >= 0 {
+		// auditd's enriched format appends interpreted fields after a
+		// group separator; the kernel's records have none.
+		text = text[:i]
+	}
+	outer, err := auditFields(text)
 	if err != nil {
 		return attempt{}, false, err
 	}
@@ -67,8 +98,10 @@ func parseAuditUser(r AuditRecord) (a attempt, ok bool, err error) {
 	a = attempt{
 		Source: srcAudit, Time: r.Time, Op: opLogin, PID: pid, Executable: exe,
 		User: msg["acct"], UID: msg["id"],
-		Weak:    r.Type != auditUserLogin,
-		Details: map[string]string{"AuditOperation": msg["op"]},
+		Weak: r.Type != auditUserLogin, Kind: auditKind(r.Type),
+		// sshd authenticates through PAM in a forked child.
+		LoosePID: r.Type == auditUserAuth && isSSHD(exe),
+		Details:  map[string]string{"AuditOperation": msg["op"]},
 	}
 	if a.User == "" && a.UID == "" {
 		return attempt{}, false, nil
@@ -133,6 +166,20 @@ func decodeHexValue(v string) string {
 		return v
 	}
 	return strings.ReplaceAll(string(b), "\x00", " ")
+}
+
+func auditKind(t uint16) string {
+	switch t {
+	case auditUserAuth:
+		return "USER_AUTH"
+	case auditUserStart:
+		return "USER_START"
+	}
+	return ""
+}
+
+func isSSHD(exe string) bool {
+	return strings.HasSuffix(exe, "/sshd") || strings.HasSuffix(exe, "/sshd-session") || strings.HasSuffix(exe, "/sshd-auth")
 }
 
 func truncate(s string) string {

@@ -97,34 +97,32 @@ func parseAuthLogLine(line string, now time.Time) (a attempt, ok bool, err error
 	a = attempt{Source: srcAuthLog, Time: s.Time, PID: s.PID, Op: opLogin, Executable: executableOf(s.Program)}
 	sshd := a.Executable == exeSSHD
 	msg := s.Message
+	// Each regexp is tried only after a cheap prefix test: most lines of
+	// a busy auth.log are none of these.
+	var m []string
 	switch {
-	case sshd && reAccepted.MatchString(msg):
-		m := reAccepted.FindStringSubmatch(msg)
+	case sshd && strings.HasPrefix(msg, "Accepted ") && match(&m, reAccepted, msg):
 		a.Result, a.User, a.Port = resultSuccess, m[2], m[4]
 		a.setHost(m[3])
 		a.Details = map[string]string{"AuthMethod": m[1]}
-	case sshd && reFailed.MatchString(msg):
-		m := reFailed.FindStringSubmatch(msg)
+	case sshd && strings.HasPrefix(msg, "Failed ") && match(&m, reFailed, msg):
 		a.Result, a.User, a.Port = resultFail, m[3], m[5]
 		a.setHost(m[4])
 		a.Details = map[string]string{"AuthMethod": m[1]}
 		if m[2] != "" {
 			a.Details["Reason"] = "InvalidUser"
 		}
-	case sshd && reInvalid.MatchString(msg):
-		m := reInvalid.FindStringSubmatch(msg)
-		a.Result, a.User, a.Port, a.Weak = resultFail, m[1], m[3], true
+	case sshd && strings.HasPrefix(msg, "Invalid user ") && match(&m, reInvalid, msg):
+		a.Result, a.User, a.Port, a.Weak, a.Kind = resultFail, m[1], m[3], true, "invalid-user"
 		a.setHost(m[2])
 		a.Details = map[string]string{"Reason": "InvalidUser"}
-	case sshd && rePAMFailure.MatchString(msg):
-		m := rePAMFailure.FindStringSubmatch(msg)
-		a.Result, a.User, a.Weak = resultFail, m[2], true
+	case sshd && strings.HasPrefix(msg, "error: PAM: ") && match(&m, rePAMFailure, msg):
+		a.Result, a.User, a.Weak, a.Kind = resultFail, m[2], true, "pam-failure"
 		a.setHost(m[3])
 		if m[1] != "" {
 			a.Details = map[string]string{"Reason": "InvalidUser"}
 		}
-	case reSession.MatchString(msg):
-		m := reSession.FindStringSubmatch(msg)
+	case strings.HasPrefix(msg, "pam_unix(") && match(&m, reSession, msg):
 		if notLoginService[m[1]] {
 			return attempt{}, false, nil
 		}
@@ -133,11 +131,12 @@ func parseAuthLogLine(line string, now time.Time) (a attempt, ok bool, err error
 			a.Op = opLogout
 		} else {
 			// sshd logs "Accepted" first; login and su log nothing else.
-			a.Weak = sshd
+			if sshd {
+				a.Weak, a.Kind = true, "session"
+			}
 		}
 		a.Details = map[string]string{"PAMService": m[1]}
-	case !sshd && reAuthFail.MatchString(msg):
-		m := reAuthFail.FindStringSubmatch(msg)
+	case !sshd && strings.HasPrefix(msg, "pam_unix(") && match(&m, reAuthFail, msg):
 		if notLoginService[m[1]] {
 			return attempt{}, false, nil
 		}
@@ -153,6 +152,12 @@ func parseAuthLogLine(line string, now time.Time) (a attempt, ok bool, err error
 		return attempt{}, false, nil // the schema needs a user
 	}
 	return a, true, nil
+}
+
+// match runs re once, keeping its submatches in *m.
+func match(m *[]string, re *regexp.Regexp, s string) bool {
+	*m = re.FindStringSubmatch(s)
+	return *m != nil
 }
 
 // executableOf names the binary behind a syslog tag.

@@ -26,6 +26,10 @@ type fileState struct {
 	Inode  uint64 `json:"inode"`
 	Offset int64  `json:"offset"`
 	Size   int64  `json:"size"`
+	// Tail is the last bytes before Offset. A file truncated and written
+	// again past Offset between two polls (copytruncate) keeps its inode
+	// and size; different bytes there reveal it.
+	Tail []byte `json:"tail,omitempty"`
 }
 
 // persisted is the state file's content.

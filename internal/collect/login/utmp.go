@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -127,7 +126,7 @@ func utmpAddr(b []byte) netip.Addr {
 	if a == ([16]byte{}) {
 		return netip.Addr{}
 	}
-	if a[4:] == ([12]byte{}) {
+	if [12]byte(a[4:]) == ([12]byte{}) {
 		return netip.AddrFrom4([4]byte(a[:4]))
 	}
 	return netip.AddrFrom16(a)
@@ -206,5 +205,3 @@ func (a *attempt) setHost(host string) {
 	}
 	a.RemoteHost = host
 }
-
-func formatPID(p int64) string { return strconv.FormatInt(p, 10) }

@@ -20,6 +20,12 @@ type ebpfBackend struct {
 	m *metrics
 }
 
+// ringPoll is how often the reader drains the ring. The program wakes
+// the reader only when a quarter MiB is pending (WAKE_BYTES in
+// bpf/exec.c): one wakeup per event was most of the collector's CPU under
+// an exec storm. Events therefore reach the engine up to ringPoll late.
+const ringPoll = 100 * time.Millisecond
+
 func (b *ebpfBackend) Name() string { return BackendEBPF }
 
 func (b *ebpfBackend) Run(ctx context.Context, out chan<- rawEvent) error {
@@ -48,12 +54,19 @@ func (b *ebpfBackend) Run(ctx context.Context, out chan<- rawEvent) error {
 	ready(ctx, out)
 	var rec ringbuf.Record
 	var lastDrops uint64
+	nextDrops := time.Now()
+	rd.SetDeadline(time.Now().Add(ringPoll))
 	for ctx.Err() == nil {
-		rd.SetDeadline(time.Now().Add(250 * time.Millisecond))
 		err := rd.ReadInto(&rec)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			lastDrops = b.countDrops(objs.Drops, lastDrops)
+			// The ring is drained; records written without a wakeup
+			// wait for the next deadline.
+			now := time.Now()
+			if now.After(nextDrops) {
+				lastDrops, nextDrops = b.countDrops(objs.Drops, lastDrops), now.Add(time.Second)
+			}
+			rd.SetDeadline(now.Add(ringPoll))
 			continue
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil

@@ -47,14 +47,16 @@ func TestBurst(t *testing.T) {
 			want := burst(t, n, markerFor(t))
 			// Let the backend catch up; stop waiting once nothing moves.
 			last, stable := -1, 0
+			// Exits count too: eBPF delivers in 100 ms batches, so the
+			// last exits may arrive a poll after the last exec.
 			waitFor(t, 60*time.Second, func() bool {
-				seen, _, _ := capture(s, want)
-				if seen == last {
+				seen, _, exited := capture(s, want)
+				if seen+exited == last {
 					stable++
 				} else {
-					last, stable = seen, 0
+					last, stable = seen+exited, 0
 				}
-				return seen == len(want) || stable > 50
+				return seen == len(want) && exited == len(want) || stable > 50
 			}, func() string { return "capture still moving" })
 			seen, exact, exited := capture(s, want)
 			t.Logf("backend %s: captured %d/%d (%.2f %%), exact command line %d (%.2f %%), terminations %d",

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
@@ -66,6 +67,9 @@ type engine struct {
 	tbl      *table
 	cgroups  *cgroupCache
 	makeBack func(name string) backend
+	// counters are the kernel-event series of the active backend by
+	// kind, resolved once per backend rather than per event.
+	counters [rawExit + 1]prometheus.Counter
 
 	mu     sync.Mutex
 	status Status
@@ -158,6 +162,9 @@ func (e *engine) runBackend(ctx context.Context, b backend) error {
 			if ev.kind == rawReady {
 				started = true
 				e.active = b.Name()
+				for k := rawFork; k <= rawExit; k++ {
+					e.counters[k] = e.m.events.WithLabelValues(e.active, kindName(k))
+				}
 				e.setActive(b.Name())
 				e.log.WithField("backend", b.Name()).Info("process events backend started")
 				continue

@@ -28,7 +28,9 @@ const (
 )
 
 func (e *engine) handle(ev rawEvent) {
-	e.m.events.WithLabelValues(e.active, kindName(ev.kind)).Inc()
+	if int(ev.kind) < len(e.counters) && e.counters[ev.kind] != nil {
+		e.counters[ev.kind].Inc()
+	}
 	switch ev.kind {
 	case rawFork:
 		e.onFork(ev)
@@ -90,11 +92,17 @@ func (e *engine) onExec(ev rawEvent) {
 		}
 	}
 	en := &entry{pid: ev.pid, ppid: ev.ppid, startTicks: ev.startTicks, lastSeen: ev.time}
-	e.finishEntry(en)
+	if hadPrev && prev.startTicks == en.startTicks && prev.entityID != "" {
+		// Same process as forked: its id and start were made then.
+		en.start, en.entityID = prev.start, prev.entityID
+	} else {
+		e.finishEntry(en)
+	}
 	en.self = (hadPrev && prev.self) || e.isSelf(ev.pid, ev.ppid)
 
 	pl := &event.ProcessCreate{ProcessID: int64(ev.pid), ParentProcessID: int64(ev.ppid)}
-	x := map[string]string{xBackend: e.active}
+	x := make(map[string]string, 12) // sized for every key: no regrowth
+	x[xBackend] = e.active
 	var missing []string
 	pl.Executable = ev.exe
 	if p != nil && p.Exe != "" && (pl.Executable == "" || !strings.HasPrefix(pl.Executable, "/")) {

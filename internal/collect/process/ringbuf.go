@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -83,12 +84,16 @@ func splitArgs(b []byte, truncated bool) []string {
 	if !truncated {
 		b = bytes.TrimSuffix(b, []byte{0})
 	}
-	parts := bytes.Split(b, []byte{0})
-	argv := make([]string, len(parts))
-	for i, p := range parts {
-		argv[i] = string(p)
+	// One copy of the area; the arguments are slices of it.
+	s := string(b)
+	argv := make([]string, 0, bytes.Count(b, []byte{0})+1)
+	for {
+		i := strings.IndexByte(s, 0)
+		if i < 0 {
+			return append(argv, s)
+		}
+		argv, s = append(argv, s[:i]), s[i+1:]
 	}
-	return argv
 }
 
 func cString(b []byte) string {

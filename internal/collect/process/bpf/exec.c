@@ -91,9 +91,18 @@ static __always_inline struct event *new_event(u32 type, struct task_struct *t)
 	return e;
 }
 
+/* The reader drains the ring on its own every poll period (see
+ * ebpfBackend), so an event wakes it only when this much is pending: a
+ * storm then costs a wakeup per WAKE_BYTES, not one per event, and the
+ * reader still runs long before the 4 MiB ring could fill. */
+#define WAKE_BYTES (256 << 10)
+
 static __always_inline void submit(struct event *e, u64 len)
 {
-	if (bpf_ringbuf_output(&events, e, len, 0)) {
+	u64 flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + len >= WAKE_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, len, flags)) {
 		u32 zero = 0;
 		u64 *n = bpf_map_lookup_elem(&drops, &zero);
 		if (n)

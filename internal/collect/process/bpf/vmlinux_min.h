@@ -29,6 +29,15 @@ enum {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
+enum {
+	BPF_RB_NO_WAKEUP = 1,
+	BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+};
+
 typedef struct {
 	int counter;
 } atomic_t;

@@ -1,0 +1,61 @@
+package baseline
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	results      *prometheus.CounterVec
+	customErrors *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "azureiotsecurity_baseline_results_total",
+			Help: "OSBaseline check results, by result (pass, fail, err, not_applicable) and source (builtin, custom).",
+		}, []string{"result", "source"}),
+		customErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "azureiotsecurity_baseline_custom_checks_errors_total",
+			Help: "Snapshots whose custom checks file was not used, by reason (config, read, hash, parse).",
+		}, []string{"reason"}),
+	}
+	for _, r := range []string{"pass", "fail", "err", "not_applicable"} {
+		for _, s := range []string{sourceBuiltin, sourceCustom} {
+			m.results.WithLabelValues(r, s).Add(0)
+		}
+	}
+	for _, r := range []string{"config", "read", "hash", "parse"} {
+		m.customErrors.WithLabelValues(r).Add(0)
+	}
+	if reg == nil {
+		return m, nil
+	}
+	// The runner builds a new collector each time the event is switched
+	// back on; the counters carry on.
+	var err error
+	if m.results, err = register(reg, m.results); err != nil {
+		return nil, err
+	}
+	if m.customErrors, err = register(reg, m.customErrors); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if old, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+			return old, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	return c, nil
+}
