@@ -107,7 +107,18 @@ func runModule(ctx context.Context, o options, log *logrus.Logger, stdout io.Wri
 
 	cfg := m.effective(m.store.Current().Config)
 	m.stats = stats.New(m.reg)
+	var store pipeline.Store // nil: in memory
+	if !o.once {
+		spooled := openSpool(o, cfg, entry.WithField("component", "spool"), m.reg, m.stats)
+		defer func() {
+			if err := spooled.Close(); err != nil {
+				log.WithError(err).Warn("closing the spool")
+			}
+		}()
+		store = spooled
+	}
 	m.pipe = pipeline.New(pipeline.Options{
+		Store:           store,
 		Envelope:        event.Envelope{AgentVersion: version, AgentID: id},
 		Sink:            snk,
 		Stats:           m.stats,

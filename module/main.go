@@ -66,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.once, "once", false, "collect every enabled snapshot once, print the messages and exit")
 	fs.StringVar(&o.hostRoot, "host-root", env("AZUREIOTSECURITY_HOST_ROOT", "/"), "where the host filesystem is mounted (/host in the container) [AZUREIOTSECURITY_HOST_ROOT]")
-	fs.StringVar(&o.stateDir, "state-dir", env("AZUREIOTSECURITY_STATE_DIR", defaultStateDir()), "directory for the agent id and the last good configuration [AZUREIOTSECURITY_STATE_DIR]")
+	fs.StringVar(&o.stateDir, "state-dir", env("AZUREIOTSECURITY_STATE_DIR", defaultStateDir()), "directory for the agent id, the last good configuration, collector state and the event spool [AZUREIOTSECURITY_STATE_DIR]")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("METRICS_ADDR", ":9600"), "listen address of /metrics, /healthz and /readyz; empty disables [METRICS_ADDR]")
 	fs.StringVar(&o.logLevel, "log-level", env("LOG_LEVEL", "info"), "panic, fatal, error, warning, info, debug or trace [LOG_LEVEL]")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json [LOG_FORMAT]")

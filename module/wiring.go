@@ -7,12 +7,16 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
+
 	"github.com/azureiotsecurity/azureiotsecurity/internal/aggregate"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/collect"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/config"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/pipeline"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/sink"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/spool"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/stats"
 )
 
@@ -106,4 +110,16 @@ func (c statsCollector) Collect(_ context.Context, emit func(event.Event)) error
 		emit(ev)
 	}
 	return nil
+}
+
+// openSpool keeps queued events on disk in the state directory, so they
+// survive restarts and outages; without a writable directory it falls
+// back to memory by itself (and says so).
+func openSpool(o options, c config.Config, log *logrus.Entry, reg prometheus.Registerer, st *stats.Stats) *spool.Store {
+	return spool.NewStore(spool.StoreOptions{
+		Options:    spool.Options{Dir: o.stateDir, Budget: c.MaxLocalCacheSizeInBytes, TTL: c.Module.SpoolEventTTL},
+		Logger:     log,
+		Registerer: reg,
+		OnDrop:     st.Dropped,
+	})
 }

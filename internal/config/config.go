@@ -83,6 +83,9 @@ type ModuleSettings struct {
 	// loopback connections and the module's own.
 	ConnectionIncludeLoopback bool
 	ConnectionIncludeSelf     bool
+	// SpoolEventTTL drops spooled events older than it when they would be
+	// sent; 0 keeps them until the size budget evicts them.
+	SpoolEventTTL time.Duration
 }
 
 // Default returns the configuration used when the twin sets nothing.

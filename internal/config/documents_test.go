@@ -71,7 +71,7 @@ func allGood() Config {
 	c.HubResourceID = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Devices/IotHubs/hub"
 	c.Module = ModuleSettings{LogLevel: "debug", DiagnosticMinimumSeverity: "Error", DiagnosticEventsPerMinute: 10,
 		OutputName: "securityOutput", ListeningPortsCheckInterval: 30 * time.Second, ProcessBackend: "proc-connector", ProcessAuditRules: true,
-		ConnectionBackend: "audit", ConnectionAuditRules: true, ConnectionIncludeLoopback: true, ConnectionIncludeSelf: true}
+		ConnectionBackend: "audit", ConnectionAuditRules: true, ConnectionIncludeLoopback: true, ConnectionIncludeSelf: true, SpoolEventTTL: 24 * time.Hour}
 	return c
 }
 

@@ -66,6 +66,8 @@ func TestKeyValues(t *testing.T) {
 		{"connectionAuditRules", `true`, "true", ""},
 		{"connectionIncludeLoopback", `"yes"`, "false", TypeMismatch},
 		{"connectionIncludeSelf", `true`, "true", ""},
+		{"spoolEventTtl", `"P1D"`, "P1D", ""},
+		{"spoolEventTtl", `3600`, "PT0S", TypeMismatch},
 	}
 	for _, tt := range tests {
 		k, ok := lookupKey(ObjectName, tt.key)

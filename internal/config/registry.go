@@ -127,7 +127,7 @@ var registry = func() []key {
 			"Interval of the periodic (snapshot) events and of the operational statistics.",
 			func(c *Config) *time.Duration { return &c.SnapshotFrequency }),
 		newKey(ObjectName, "maxLocalCacheSizeInBytes", kindInt, int64(2560000),
-			"Memory budget for queued events.",
+			"Budget for queued events: the on-disk spool in the state directory (or memory without one).",
 			func(c *Config) *int64 { return &c.MaxLocalCacheSizeInBytes }).bounds(minCacheSize, maxCacheSize),
 		newKey(ObjectName, "maxMessageSizeInBytes", kindInt, int64(204800),
 			"Largest message body; best a multiple of 4096. Lowered to the cache size (rounded down to 4096) if larger.",
@@ -209,6 +209,9 @@ var registry = func() []key {
 		newKey(ModuleObjectName, "connectionIncludeSelf", kindBool, false,
 			"Report the module's own connections (to edgeHub).",
 			func(c *Config) *bool { return &c.Module.ConnectionIncludeSelf }),
+		newKey(ModuleObjectName, "spoolEventTtl", kindDuration, time.Duration(0),
+			"Drop queued events older than this instead of sending them after a long outage; PT0S keeps them until the size budget evicts them. Applies at the next start.",
+			func(c *Config) *time.Duration { return &c.Module.SpoolEventTTL }),
 	)
 	return ks
 }()

@@ -12,12 +12,15 @@ import (
 	"github.com/azureiotsecurity/azureiotsecurity/internal/aggregate"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/sink"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/spool"
 	"github.com/azureiotsecurity/azureiotsecurity/internal/stats"
 )
 
 // benchPipeline measures intake → (aggregation) → encode → queue → pack
 // → serialise → local sink, per event.
-func benchPipeline(b *testing.B, aggregated bool) {
+func benchPipeline(b *testing.B, aggregated bool) { benchPipelineStore(b, aggregated, nil) }
+
+func benchPipelineStore(b *testing.B, aggregated bool, st Store) {
 	set := settings()
 	set.CacheBytes = 64 << 20
 	if aggregated {
@@ -26,7 +29,7 @@ func benchPipeline(b *testing.B, aggregated bool) {
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	reg := prometheus.NewRegistry()
-	p := New(Options{Envelope: testEnvelope, Sink: sink.NewLocal(io.Discard), Stats: stats.New(reg), Logger: logrus.NewEntry(log), IntakeSize: 4096}, set, reg)
+	p := New(Options{Envelope: testEnvelope, Sink: sink.NewLocal(io.Discard), Stats: stats.New(reg), Logger: logrus.NewEntry(log), IntakeSize: 4096, Store: st}, set, reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	upstream := make(chan struct{})
 	done := make(chan error, 1)
@@ -56,3 +59,15 @@ func benchPipeline(b *testing.B, aggregated bool) {
 
 func BenchmarkPipelineRaw(b *testing.B)        { benchPipeline(b, false) }
 func BenchmarkPipelineAggregated(b *testing.B) { benchPipeline(b, true) }
+
+// BenchmarkPipelineSpooled is BenchmarkPipelineRaw with the durable
+// spool: every event is committed to disk before it is sent, and every
+// message is held and released on disk.
+func BenchmarkPipelineSpooled(b *testing.B) {
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	st := spool.NewStore(spool.StoreOptions{Options: spool.Options{Dir: b.TempDir(), Budget: 64 << 20},
+		Logger: logrus.NewEntry(log), Registerer: prometheus.NewRegistry()})
+	defer st.Close()
+	benchPipelineStore(b, false, st)
+}

@@ -30,10 +30,12 @@ loop:
 		select {
 		case ev := <-p.in:
 			p.accept(ev)
+			p.acceptBurst()
 		case s := <-p.update:
 			p.applyAndNotify(s, changed)
 		case <-tick.C:
 			p.enqueueAll(p.win.Due(p.opt.Now()))
+			p.commit()
 		case req := <-p.flush:
 			// Settings handed over before the flush was asked for apply
 			// to it (select would otherwise pick either at random).
@@ -59,6 +61,7 @@ loop:
 	}
 	p.drainIntake()
 	p.enqueueAll(p.win.Flush(p.opt.Now()))
+	p.commit()
 	close(p.intakeDone)
 	return <-senderDone
 }
@@ -69,10 +72,32 @@ func (p *Pipeline) drainIntake() {
 		case ev := <-p.in:
 			p.accept(ev)
 		default:
+			p.commit()
 			return
 		}
 	}
 }
+
+// burstSize bounds how many waiting events are accepted before the store
+// commits them: one durable write per burst instead of per event.
+const burstSize = 256
+
+// acceptBurst takes the events already waiting (at most burstSize) and
+// commits them together.
+func (p *Pipeline) acceptBurst() {
+	for range burstSize {
+		select {
+		case ev := <-p.in:
+			p.accept(ev)
+		default:
+			p.commit()
+			return
+		}
+	}
+	p.commit()
+}
+
+func (p *Pipeline) commit() { p.opt.Stats.Dropped(p.q.Commit()...) }
 
 func (p *Pipeline) applyAndNotify(s Settings, changed chan<- struct{}) {
 	p.apply(s)
@@ -87,6 +112,7 @@ func (p *Pipeline) apply(s Settings) {
 	p.set = s
 	p.mu.Unlock()
 	p.enqueueAll(p.win.Update(s.Aggregation, p.opt.Now()))
+	p.commit()
 	p.opt.Stats.Dropped(p.q.SetBudget(s.CacheBytes)...)
 }
 

@@ -63,13 +63,15 @@ type Options struct {
 	// a minute.
 	RetryBackoff time.Duration
 	Now          func() time.Time
+	// Store keeps queued events; nil means in memory, within CacheBytes.
+	Store Store
 }
 
 // Pipeline is built once; Run drives it.
 type Pipeline struct {
 	opt    Options
 	in     chan event.Event
-	q      *queue.Queues
+	q      Store
 	win    *aggregate.Window
 	mu     sync.Mutex
 	set    Settings
@@ -99,13 +101,16 @@ func New(opt Options, set Settings, reg prometheus.Registerer) *Pipeline {
 	p := &Pipeline{
 		opt:        opt,
 		in:         make(chan event.Event, opt.IntakeSize),
-		q:          queue.New(set.CacheBytes),
+		q:          opt.Store,
 		win:        aggregate.New(0),
 		set:        set,
 		update:     make(chan Settings, 1),
 		flush:      make(chan chan error),
 		intakeDone: make(chan struct{}),
 		overhead:   opt.Envelope.Overhead(),
+	}
+	if p.q == nil {
+		p.q = memory{queue.New(set.CacheBytes)}
 	}
 	p.win.Update(set.Aggregation, opt.Now())
 	p.registerGauges(reg)

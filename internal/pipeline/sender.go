@@ -35,6 +35,9 @@ func (p *Pipeline) sendLoop(flushes <-chan chan error, changed <-chan struct{}) 
 		case <-ctx.Done():
 		}
 	}()
+	if err := p.resend(ctx); err != nil {
+		p.opt.Logger.WithError(err).Warn("messages of the previous run not resent; they stay spooled")
+	}
 	s := p.settings()
 	high := time.NewTimer(s.HighFrequency)
 	low := time.NewTimer(s.LowFrequency)
@@ -167,23 +170,53 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 	if len(batch) == 0 {
 		return false, nil
 	}
-	var datas [][]byte
-	var names []string
 	var all []queue.Item
 	for _, t := range batch {
-		for _, it := range t.items {
-			datas = append(datas, it.Data)
-			names = append(names, it.Name)
-			all = append(all, it)
-		}
+		all = append(all, t.items...)
 	}
-	s := p.settings()
 	prio := event.Low
 	if pref == queue.High {
 		prio = event.High
 	}
+	mid := uuid.NewString()
+	// Recorded before the first attempt: after a crash the message is
+	// sent again with this id and these events.
+	p.q.Hold(mid, prio, all)
+	return p.deliver(ctx, mid, prio, all)
+}
+
+// resend delivers the messages the previous run left unacknowledged,
+// before anything newer, each with its original $.mid.
+func (p *Pipeline) resend(ctx context.Context) error {
+	held := p.q.Held()
+	for i, h := range held {
+		if len(h.Items) == 0 {
+			p.q.Release(h.ID, nil)
+			continue
+		}
+		p.opt.Logger.WithField("message_id", h.ID).WithField("events", len(h.Items)).
+			Info("resending a message left unacknowledged by the previous run")
+		if _, err := p.deliver(ctx, h.ID, h.Priority, h.Items); err != nil {
+			for _, rest := range held[i+1:] {
+				p.opt.Stats.Dropped(p.q.Unsent(rest.ID, rest.Items)...)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver sends one message until it is acknowledged, refused for good,
+// or ctx ends.
+func (p *Pipeline) deliver(ctx context.Context, mid string, prio event.Priority, items []queue.Item) (bool, error) {
+	datas := make([][]byte, len(items))
+	names := make([]string, len(items))
+	for i, it := range items {
+		datas[i], names[i] = it.Data, it.Name
+	}
+	s := p.settings()
 	m := sink.Message{
-		ID:              uuid.NewString(),
+		ID:              mid,
 		Body:            p.opt.Envelope.AppendMessage(nil, datas),
 		ContentType:     "application/json",
 		ContentEncoding: "utf-8",
@@ -195,11 +228,11 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 		},
 		Events: len(datas),
 	}
-	defer p.q.Release(all)
 	backoff := p.opt.RetryBackoff
 	for {
 		err := p.opt.Sink.Send(ctx, m)
 		if err == nil {
+			p.q.Release(mid, items)
 			p.opt.Stats.Sent(len(m.Body), names)
 			p.mu.Lock()
 			p.lastSend = p.opt.Now()
@@ -210,11 +243,12 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 		if errors.Is(err, sink.ErrRejected) {
 			p.opt.Logger.WithError(err).WithField("message_id", m.ID).WithField("events", m.Events).
 				Error("security message refused by the transport; its events are dropped")
-			p.dropBatch(batch, stats.ReasonRejected)
+			p.q.Release(mid, items)
+			p.dropItems(items, stats.ReasonRejected)
 			return true, nil
 		}
 		if ctx.Err() != nil {
-			p.dropBatch(batch, stats.ReasonShutdown)
+			p.opt.Stats.Dropped(p.q.Unsent(mid, items)...)
 			return false, ctx.Err()
 		}
 		p.opt.Logger.WithError(err).WithField("message_id", m.ID).WithField("retry_in", backoff).
@@ -227,10 +261,8 @@ func (p *Pipeline) sendOne(ctx context.Context, pref queue.Class) (bool, error) 
 	}
 }
 
-func (p *Pipeline) dropBatch(batch []taken, reason string) {
-	for _, t := range batch {
-		for _, it := range t.items {
-			p.opt.Stats.Dropped(queue.Dropped{Class: t.class, Name: it.Name, Reason: reason})
-		}
+func (p *Pipeline) dropItems(items []queue.Item, reason string) {
+	for _, it := range items {
+		p.opt.Stats.Dropped(queue.Dropped{Class: it.Class, Name: it.Name, Reason: reason})
 	}
 }

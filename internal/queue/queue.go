@@ -5,6 +5,8 @@ package queue
 import (
 	"sync"
 	"time"
+
+	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
 )
 
 // Class is the queue an event waits in.
@@ -36,6 +38,19 @@ type Item struct {
 	Name     string
 	Data     []byte
 	Enqueued time.Time
+	// Class is set by Take, so a taken item knows its queue.
+	Class Class
+	// Seq is the durable store's record number; zero for an item held
+	// only in memory.
+	Seq uint64
+}
+
+// Held is a message handed to the sink before the last stop and never
+// acknowledged: it is sent again, first, with the same id and events.
+type Held struct {
+	ID       string
+	Priority event.Priority
+	Items    []Item
 }
 
 // itemOverhead approximates the bookkeeping cost of one item, so a flood
@@ -48,6 +63,8 @@ func (it Item) cost() int64 { return int64(len(it.Data)) + itemOverhead }
 const (
 	ReasonEvicted  = "evicted"   // pushed out by newer or more important events
 	ReasonTooLarge = "too_large" // larger than the whole budget
+	ReasonCorrupt  = "corrupt"   // a spooled record failed its checksum
+	ReasonExpired  = "expired"   // spooled longer than the configured TTL
 )
 
 // Dropped describes one event the queue gave up on.
@@ -116,6 +133,13 @@ func (q *Queues) SetBudget(budget int64) []Dropped {
 	return q.evictLocked()
 }
 
+// Budget is the current budget in bytes.
+func (q *Queues) Budget() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.budget
+}
+
 // Ready is signalled (without blocking) whenever an item is added.
 func (q *Queues) Ready() <-chan struct{} { return q.ready }
 
@@ -153,6 +177,7 @@ func (q *Queues) Take(c Class, fit func(Item) bool) []Item {
 			return out
 		}
 		q.q[c].pop()
+		it.Class = c
 		out = append(out, it)
 	}
 }
