@@ -4,17 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
-	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/statefile"
 )
 
 const (
@@ -109,55 +104,15 @@ func withChange(it event.FirewallRule, change string) event.FirewallRule {
 // loadState reads the persisted ruleset: nil without one (first run, no
 // state directory, or a file of another version).
 func loadState(dir string) (*state, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	p := filepath.Join(dir, stateFile)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var s state
-	if err := json.NewDecoder(hostfs.LimitedReader(f, maxStateBytes)).Decode(&s); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if s.Version != stateVersion {
-		return nil, nil
+	found, err := statefile.Load(dir, stateFile, maxStateBytes, &s)
+	if err != nil || !found || s.Version != stateVersion {
+		return nil, err
 	}
 	return &s, nil
 }
 
-// saveState replaces the persisted ruleset atomically, so a crash leaves
-// the old or the new one, never half of one.
+// saveState replaces the persisted ruleset atomically.
 func saveState(dir string, s *state) error {
-	if dir == "" {
-		return nil
-	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	// Sync before the rename: on power loss the rename may otherwise
-	// survive the data.
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, stateFile))
+	return statefile.Save(dir, stateFile, s)
 }

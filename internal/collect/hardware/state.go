@@ -1,18 +1,12 @@
 package hardware
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
-	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/statefile"
 )
 
 const (
@@ -108,59 +102,20 @@ func withChange(it event.ConnectedHardware, change string) event.ConnectedHardwa
 // loadState reads the persisted snapshot: nil without one (first run, no
 // state directory, or a file of another version).
 func loadState(dir string) (state, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	p := filepath.Join(dir, stateFile)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var doc stateDoc
-	dec := json.NewDecoder(hostfs.LimitedReader(f, maxStateBytes))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if doc.Version != stateVersion {
-		return nil, nil
+	found, err := statefile.Load(dir, stateFile, maxStateBytes, &doc)
+	if err != nil || !found || doc.Version != stateVersion {
+		return nil, err
 	}
 	return newState(doc.Devices), nil
 }
 
-// saveState replaces the persisted snapshot atomically, so a crash leaves
-// the old or the new one, never half of one.
+// saveState replaces the persisted snapshot atomically, devices sorted so
+// that equal snapshots write equal files.
 func saveState(dir string, s state) error {
-	if dir == "" {
-		return nil
-	}
 	doc := stateDoc{Version: stateVersion, Devices: make([]event.ConnectedHardware, 0, len(s))}
 	for _, k := range slices.Sorted(maps.Keys(s)) {
 		doc.Devices = append(doc.Devices, s[k])
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	// Sync before the rename: on power loss (edge devices) the rename may
-	// otherwise survive the data.
-	if _, err := tmp.Write(b); err != nil || tmp.Sync() != nil {
-		tmp.Close()
-		if err == nil {
-			err = errors.New("sync failed")
-		}
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, stateFile))
+	return statefile.Save(dir, stateFile, doc)
 }

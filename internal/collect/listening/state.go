@@ -1,17 +1,11 @@
 package listening
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/azureiotsecurity/azureiotsecurity/internal/event"
-	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
+	"github.com/azureiotsecurity/azureiotsecurity/internal/statefile"
 )
 
 const (
@@ -95,24 +89,10 @@ func withChange(it event.ListeningPort, change string) event.ListeningPort {
 // loadState reads the persisted snapshot: nil without one (first run, no
 // state directory, or a file of another version).
 func loadState(dir string) (state, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	p := filepath.Join(dir, stateFile)
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var doc stateDoc
-	if err := json.NewDecoder(hostfs.LimitedReader(f, maxStateBytes)).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if doc.Version != stateVersion {
-		return nil, nil
+	found, err := statefile.Load(dir, stateFile, maxStateBytes, &doc)
+	if err != nil || !found || doc.Version != stateVersion {
+		return nil, err
 	}
 	s := make(state, len(doc.Listeners))
 	for _, e := range doc.Listeners {
@@ -121,35 +101,9 @@ func loadState(dir string) (state, error) {
 	return s, nil
 }
 
-// saveState replaces the persisted snapshot atomically (write, sync,
-// rename), so a crash leaves the old or the new one, never half of one.
+// saveState replaces the persisted snapshot atomically.
 func saveState(dir string, cur []entry) error {
-	if dir == "" {
-		return nil
-	}
-	b, err := json.Marshal(stateDoc{Version: stateVersion, Listeners: cur})
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	// Sync before the rename: on power loss the rename may otherwise
-	// survive the data.
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, stateFile))
+	return statefile.Save(dir, stateFile, stateDoc{Version: stateVersion, Listeners: cur})
 }
 
 func newState(cur []entry) state {

@@ -1,16 +1,6 @@
 package login
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-
-	"github.com/azureiotsecurity/azureiotsecurity/internal/hostfs"
-)
+import "github.com/azureiotsecurity/azureiotsecurity/internal/statefile"
 
 // stateFile holds the read positions in Deps.StateDir.
 const stateFile = "login-state.json"
@@ -43,49 +33,14 @@ type persisted struct {
 
 // loadState reads the state; a missing file is a first start (ok false).
 func loadState(dir string) (p persisted, ok bool, err error) {
-	f, err := os.Open(filepath.Join(dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return persisted{}, false, nil
-	}
-	if err != nil {
-		return persisted{}, false, fmt.Errorf("load state: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(hostfs.LimitedReader(f, maxStateBytes))
-	if err != nil {
-		return persisted{}, false, fmt.Errorf("load state %s: %w", f.Name(), err)
-	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return persisted{}, false, fmt.Errorf("load state %s: %w", f.Name(), err)
+	ok, err = statefile.Load(dir, stateFile, maxStateBytes, &p)
+	if err != nil || !ok {
+		return persisted{}, false, err
 	}
 	return p, true, nil
 }
 
-// saveState replaces the state file atomically: a crash leaves the old or
-// the new state, never a torn one.
+// saveState replaces the state file atomically.
 func saveState(dir string, p persisted) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*")
-	if err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	return nil
+	return statefile.Save(dir, stateFile, p)
 }
