@@ -71,12 +71,14 @@ func (e *engine) Status() Status {
 	return Status{Backend: e.status.Backend, Refused: slices.Clone(e.status.Refused)}
 }
 
+// setActive publishes the backend in the status last: whoever sees it
+// there also sees its metrics.
 func (e *engine) setActive(name string) {
+	e.active = name
+	e.m.setBackend(name)
 	e.mu.Lock()
 	e.status.Backend = name
 	e.mu.Unlock()
-	e.active = name
-	e.m.setBackend(name)
 }
 
 func (e *engine) addRefusal(name, reason string) {
@@ -136,13 +138,13 @@ func (e *engine) runBackend(ctx context.Context, b backend, emit func(event.Even
 		case c := <-e.raw:
 			if c.ready {
 				started = true
-				e.setActive(b.Name())
 				l := e.log.WithField("backend", b.Name())
 				if b.Name() == BackendPoll {
 					l.Warn("connection events backend started: sock_diag polling is lossy, connections shorter than the poll interval are missed")
 				} else {
 					l.Info("connection events backend started")
 				}
+				e.setActive(b.Name())
 				continue
 			}
 			e.handle(c, emit)
