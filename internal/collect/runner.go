@@ -217,6 +217,9 @@ func (r *Runner) reconcile(ctx context.Context, tasks map[string]*task, old, p P
 			<-t.done
 			delete(tasks, name)
 			if !want[name] {
+				// Again after the stop: the task may have written its own
+				// status since the first "off".
+				r.setStatus(name, "off")
 				r.log.WithField("collector", name).Info("collector stopped")
 			}
 		}
