@@ -1,8 +1,7 @@
 package baseline
 
 import (
-	"errors"
-	"fmt"
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -37,25 +36,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	// The runner builds a new collector each time the event is switched
 	// back on; the counters carry on.
 	var err error
-	if m.results, err = register(reg, m.results); err != nil {
+	if m.results, err = promreg.Adopt(reg, m.results); err != nil {
 		return nil, err
 	}
-	if m.customErrors, err = register(reg, m.customErrors); err != nil {
+	if m.customErrors, err = promreg.Adopt(reg, m.customErrors); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if old, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-			return old, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("register metrics: %w", err)
-	}
-	return c, nil
 }

@@ -1,7 +1,7 @@
 package connection
 
 import (
-	"errors"
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -53,11 +53,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Connections left out by configuration (loopback, the module's own), by reason.",
 		}, []string{"reason"}),
 	}
-	m.backend = register(reg, m.backend)
-	m.lossy = register(reg, m.lossy)
-	m.dropped = register(reg, m.dropped)
-	m.events = register(reg, m.events)
-	m.filtered = register(reg, m.filtered)
+	m.backend = promreg.MustAdopt(reg, m.backend)
+	m.lossy = promreg.MustAdopt(reg, m.lossy)
+	m.dropped = promreg.MustAdopt(reg, m.dropped)
+	m.events = promreg.MustAdopt(reg, m.events)
+	m.filtered = promreg.MustAdopt(reg, m.filtered)
 	for _, r := range []string{dropKernelRing, dropSocket, dropQueueFull, dropMalformed, dropNoAddress} {
 		m.dropped.WithLabelValues(r)
 	}
@@ -65,25 +65,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.filtered.WithLabelValues(r)
 	}
 	return m
-}
-
-// register registers c, or adopts the collector already registered under
-// the same description: the factory may build the collector again on the
-// same registerer at every reconcile.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if old, ok := are.ExistingCollector.(C); ok {
-				return old
-			}
-		}
-		panic(err) // a conflicting description is a programming error
-	}
-	return c
 }
 
 func (m *metrics) drop(reason string) { m.dropped.WithLabelValues(reason).Inc() }

@@ -1,8 +1,7 @@
 package firewall
 
 import (
-	"errors"
-	"fmt"
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,30 +32,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, v := range []string{ChangeAdded, ChangeRemoved} {
 		m.changes.WithLabelValues(v).Add(0)
 	}
-	if reg == nil {
-		return m, nil
-	}
 	// The runner builds a new collector each time the event is switched
 	// back on; the series carry on.
-	if err := reg.Register(m.rules); err != nil {
-		var old prometheus.AlreadyRegisteredError
-		ok := errors.As(err, &old)
-		if !ok {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
-		if m.rules, ok = old.ExistingCollector.(*prometheus.GaugeVec); !ok {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
+	var err error
+	if m.rules, err = promreg.Adopt(reg, m.rules); err != nil {
+		return nil, err
 	}
-	if err := reg.Register(m.changes); err != nil {
-		var old prometheus.AlreadyRegisteredError
-		ok := errors.As(err, &old)
-		if !ok {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
-		if m.changes, ok = old.ExistingCollector.(*prometheus.CounterVec); !ok {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
+	if m.changes, err = promreg.Adopt(reg, m.changes); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
@@ -205,27 +207,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	// The runner builds a new collector each time the event is switched
 	// back on; the counters carry on.
 	var err error
-	if m.changes, err = register(reg, m.changes); err != nil {
+	if m.changes, err = promreg.Adopt(reg, m.changes); err != nil {
 		return nil, err
 	}
-	if m.uevents, err = register(reg, m.uevents); err != nil {
+	if m.uevents, err = promreg.Adopt(reg, m.uevents); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if old, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-			return old, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("register metrics: %w", err)
-	}
-	return c, nil
 }
 
 // Watch implements collect.Watcher: every hot-plug change wakes the

@@ -1,8 +1,7 @@
 package login
 
 import (
-	"errors"
-	"fmt"
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -22,27 +21,27 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		records: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		records: promreg.MustAdopt(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_records_total",
 			Help: "Login, logout and failed-login records read, by source.",
 		}, []string{"source"})),
-		malformed: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		malformed: promreg.MustAdopt(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_malformed_records_total",
 			Help: "Records skipped as malformed, by source.",
 		}, []string{"source"})),
-		duplicates: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		duplicates: promreg.MustAdopt(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_duplicate_records_total",
 			Help: "Records merged into a login another record already reported, by source.",
 		}, []string{"source"})),
-		incomplete: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		incomplete: promreg.MustAdopt(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_incomplete_total",
 			Help: "Logouts not reported because no source named the user.",
 		})),
-		auditDropped: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		auditDropped: promreg.MustAdopt(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_audit_records_dropped_total",
 			Help: "Audit records dropped because the collector's queue was full.",
 		})),
-		auditOverruns: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		auditOverruns: promreg.MustAdopt(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "azureiotsecurity_login_audit_overruns_total",
 			Help: "Overruns of the login collector's audit socket, each losing one or more records.",
 		})),
@@ -53,22 +52,4 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.duplicates.WithLabelValues(string(s)).Add(0)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered: the
-// runner builds a new collector each time Login is switched back on.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(fmt.Sprintf("login: register metric: %v", err)) // conflicting descriptors: a bug
-	}
-	return c
 }

@@ -1,7 +1,7 @@
 package process
 
 import (
-	"errors"
+	promreg "github.com/azureiotsecurity/azureiotsecurity/internal/metrics"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -41,33 +41,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Processes held in the correlation table.",
 		}),
 	}
-	m.backend = register(reg, m.backend)
-	m.dropped = register(reg, m.dropped)
-	m.events = register(reg, m.events)
-	m.table = register(reg, m.table)
+	m.backend = promreg.MustAdopt(reg, m.backend)
+	m.dropped = promreg.MustAdopt(reg, m.dropped)
+	m.events = promreg.MustAdopt(reg, m.events)
+	m.table = promreg.MustAdopt(reg, m.table)
 	for _, r := range []string{dropKernelRing, dropSocket, dropQueueFull, dropMalformed} {
 		m.dropped.WithLabelValues(r)
 	}
 	return m
-}
-
-// register registers c, or adopts the collector already registered under
-// the same description: both collectors of this package may be built on
-// one registerer, and each factory call may build again.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if old, ok := are.ExistingCollector.(C); ok {
-				return old
-			}
-		}
-		panic(err) // a conflicting description is a programming error
-	}
-	return c
 }
 
 func (m *metrics) drop(reason string) { m.dropped.WithLabelValues(reason).Inc() }
