@@ -7,11 +7,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/azureiotsecurity/azureiotsecurity/internal/bpfmap"
+
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
-	"golang.org/x/sys/unix"
 )
 
 // ebpfBackend attaches bpf/conn.c to the inet_sock_set_state BTF
@@ -40,7 +41,7 @@ func (b *ebpfBackend) Run(ctx context.Context, out chan<- rawConn) error {
 		return refuse("ring buffer: %w", err)
 	}
 	defer rd.Close()
-	bootWall, err := bootWallTime()
+	bootWall, err := bpfmap.BootWallTime()
 	if err != nil {
 		return refuse("%w", err)
 	}
@@ -70,26 +71,13 @@ func (b *ebpfBackend) Run(ctx context.Context, out chan<- rawConn) error {
 	return nil
 }
 
-// countDrops adds the kernel's ring-full drops since last to the metric.
+// countDrops adds the kernel's ring-full drops since last to the metric;
+// a failed read keeps last, so the next read counts them.
 func (b *ebpfBackend) countDrops(m *ebpf.Map, last uint64) uint64 {
-	var perCPU []uint64
-	if err := m.Lookup(uint32(0), &perCPU); err != nil {
+	sum, err := bpfmap.SumPerCPU(m)
+	if err != nil {
 		return last
-	}
-	var sum uint64
-	for _, v := range perCPU {
-		sum += v
 	}
 	b.m.dropN(dropKernelRing, sum-last)
 	return sum
-}
-
-// bootWallTime is the wall-clock time of CLOCK_BOOTTIME zero, to turn the
-// kernel's boot-time stamps into event times.
-func bootWallTime() (time.Time, error) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return time.Time{}, fmt.Errorf("clock_gettime(CLOCK_BOOTTIME): %w", err)
-	}
-	return time.Now().Add(-time.Duration(ts.Nano())), nil
 }
